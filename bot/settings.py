@@ -1,0 +1,105 @@
+"""Settings from the environment or `.env` (DESIGN.md §3.2)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# pydantic reports field names; people set environment variables.
+ENV_NAMES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SLACK_API_URL",
+    "database_url": "DATABASE_URL",
+    "port": "PORT",
+    "slash_command": "SLASH_COMMAND",
+    "log_level": "LOG_LEVEL",
+    "run_scheduler": "RUN_SCHEDULER",
+    "auto_migrate": "AUTO_MIGRATE",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite:///cutover.db"
+    port: int = Field(3000, ge=1, le=65535)
+    slash_command: str = "/release"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    run_scheduler: bool = True
+    auto_migrate: bool = True
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if not v.startswith(("sqlite:", "postgres://", "postgresql:", "postgresql+")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return v
+
+    @field_validator("slash_command")
+    @classmethod
+    def _command(cls, v: str) -> str:
+        if not v.startswith("/") or len(v) < 2 or " " in v:
+            raise ValueError("must look like /release")
+        return v
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
+
+class SettingsError(Exception):
+    """A start-up problem with the settings, already phrased for a person."""
+
+
+def describe(error: ValidationError) -> str:
+    # Never str(error): it echoes raw input values, secrets included.
+    parts = []
+    for e in error.errors(include_input=False, include_url=False):
+        field = str(e["loc"][0]) if e["loc"] else "settings"
+        name = ENV_NAMES.get(field, field.upper())
+        msg = "is required but not set" if e["type"] == "missing" else str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"{name} {msg}")
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        raise SettingsError(f"Configuration error: {describe(e)}") from None
+
+
+def exit_on_settings_error(err: SettingsError) -> None:
+    print(str(err), file=sys.stderr)
+    raise SystemExit(2)

@@ -1,0 +1,1 @@
+"""Frozen domain types and pure policy functions. No I/O, no Slack, no database."""

@@ -1,0 +1,131 @@
+"""Read-only snapshots of a release, as the rules and the message builders see it.
+
+Services load these from storage; builders and policy functions take them as plain data.
+All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ReleaseState(StrEnum):
+    PLANNING = "planning"
+    READY = "ready"
+    CUTTING_OVER = "cutting_over"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    ROLLED_BACK = "rolled_back"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATES = frozenset({ReleaseState.PLANNING, ReleaseState.READY, ReleaseState.CUTTING_OVER})
+
+
+class ItemState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class DecisionKind(StrEnum):
+    DONE = "done"
+    APPROVE = "approve"
+    REJECT = "reject"
+    UNDO = "undo"
+
+
+class SubjectKind(StrEnum):
+    USER = "user"
+    GROUP = "group"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A Slack user (U…/W…) or user group (S…) that holds a role."""
+
+    kind: SubjectKind
+    id: str
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>" if self.kind is SubjectKind.USER else f"<!subteam^{self.id}>"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    role_key: str
+    subject: Subject
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    key: str
+    phase_key: str
+    position: int
+    title: str
+    responsible_roles: tuple[str, ...]
+    approver_roles: tuple[str, ...]
+    due_at: datetime
+    state: ItemState = ItemState.PENDING
+    version: int = 0
+    decided_by: str | None = None  # Slack user id behind the current state
+    decided_at: datetime | None = None
+    reason: str | None = None  # the rejection reason, when rejected
+
+    @property
+    def is_gate(self) -> bool:
+        return bool(self.approver_roles)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.state in (ItemState.DONE, ItemState.APPROVED)
+
+
+@dataclass(frozen=True)
+class PhaseView:
+    key: str
+    title: str
+    position: int
+    items: tuple[ItemView, ...]
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    id: int
+    item_id: int
+    kind: DecisionKind
+    user_id: str
+    role_key: str | None  # the role that allowed it (None for an undo by the decider)
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    id: int
+    key: str  # "REL-3"
+    name: str
+    workload: str
+    channel_id: str
+    cutover_start: datetime
+    cutover_end: datetime
+    timezone: str  # IANA name of the creator's zone, for reference only
+    template_key: str
+    state: ReleaseState
+    created_by: str
+    created_at: datetime
+    version: int
+    phases: tuple[PhaseView, ...] = ()
+    assignments: tuple[Assignment, ...] = field(default_factory=tuple)
+
+    @property
+    def items(self) -> tuple[ItemView, ...]:
+        return tuple(i for p in self.phases for i in p.items)
+
+    def holders(self, role_key: str) -> tuple[Subject, ...]:
+        return tuple(a.subject for a in self.assignments if a.role_key == role_key)

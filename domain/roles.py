@@ -1,0 +1,69 @@
+"""The release roles (CAF's role table plus a security officer) and how people name them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str  # slug, as typed in /release assign
+    name: str
+    alias: str
+    description: str
+
+
+ROLES: tuple[Role, ...] = (
+    Role("project-manager", "Project Manager", "pm",
+         "Runs the plan, drives testing, organizes stakeholder updates."),
+    Role("org-change-manager", "Organizational Change Manager", "ocm",
+         "Communicates the change to the organization."),
+    Role("workload-business-owner", "Workload Business Owner", "wbo",
+         "Owns the workload's business value; approves windows and sign-offs."),
+    Role("workload-architect", "Workload Architect", "wa",
+         "Architectural guidance and decisions for the workload."),
+    Role("uat-tester", "User Acceptance Tester", "uat", "Tests the workload as a business user."),
+    Role("migration-architect", "Migration Architect", "ma", "Makes the technical migration decisions."),
+    Role("migration-engineer", "Migration Engineer", "me", "Executes the migration tasks."),
+    Role("cloud-ops-manager", "Cloud Operations Manager", "com",
+         "Puts monitoring, backup and operations in place."),
+    Role("project-sponsor", "Project Sponsor", "sponsor", "Owns release decisions and scope."),
+    Role("security-officer", "Security Officer", "sec", "Reviews security risks before cutover."),
+    Role("licensing-specialist", "Licensing Specialist", "lic", "Licensing and FinOps."),
+)
+
+ROLES_BY_KEY: dict[str, Role] = {r.key: r for r in ROLES}
+PROJECT_MANAGER = "project-manager"
+
+
+class UnknownRole(ValueError):
+    def __init__(self, text: str, candidates: tuple[Role, ...] = ()) -> None:
+        self.text = text
+        self.candidates = candidates
+        if candidates:
+            names = ", ".join(f"`{r.key}`" for r in candidates)
+            msg = f"`{text}` could mean {names}; type more of the name."
+        else:
+            msg = f"`{text}` is not a role. Roles: " + ", ".join(f"`{r.key}` ({r.alias})" for r in ROLES)
+        super().__init__(msg)
+
+
+def resolve_role(text: str) -> Role:
+    """A role from its slug, alias or an unambiguous prefix of its slug."""
+    t = text.strip().lower()
+    if not t:
+        raise UnknownRole(text)
+    if t in ROLES_BY_KEY:
+        return ROLES_BY_KEY[t]
+    for r in ROLES:
+        if r.alias == t:
+            return r
+    matches = tuple(r for r in ROLES if r.key.startswith(t))
+    if len(matches) == 1:
+        return matches[0]
+    raise UnknownRole(text, matches)
+
+
+def role_name(key: str) -> str:
+    role = ROLES_BY_KEY.get(key)
+    return role.name if role else key

@@ -1,0 +1,149 @@
+"""SQLAlchemy 2 typed models. Instants are UTC (see UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+# Named constraints so Alembic can drop and alter them later.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("team_id", "number", name="uq_releases_team_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    workload: Mapped[str] = mapped_column(String(200), default="")
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
+    cutover_start: Mapped[datetime]
+    cutover_end: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    template_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Bumped by every change the live messages show; renderers compare against it.
+    version: Mapped[int] = mapped_column(default=0)
+
+    items: Mapped[list[ChecklistItem]] = relationship(
+        back_populates="release", order_by="ChecklistItem.id", lazy="raise", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="release", order_by="RoleAssignment.id", lazy="raise", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[ReleaseMessage]] = relationship(
+        back_populates="release", order_by="ReleaseMessage.id", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    @property
+    def key(self) -> str:
+        return f"REL-{self.number}"
+
+
+class ChecklistItem(Base):
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("release_id", "key", name="uq_checklist_items_release_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    phase_key: Mapped[str] = mapped_column(String(64))
+    phase_title: Mapped[str] = mapped_column(String(200))
+    phase_position: Mapped[int]
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    responsible_roles: Mapped[list[str]]
+    approver_roles: Mapped[list[str]]
+    due_at: Mapped[datetime]
+    window_bound: Mapped[bool] = mapped_column(default=False)
+    blocks_cutover: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    # Optimistic-concurrency counter: a button carries the version it was rendered with.
+    version: Mapped[int] = mapped_column(default=0)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    release: Mapped[Release] = relationship(back_populates="items", lazy="raise")
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        UniqueConstraint("release_id", "role_key", "subject_kind", "subject_id", name="uq_role_assignments_holder"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    role_key: Mapped[str] = mapped_column(String(64))
+    subject_kind: Mapped[str] = mapped_column(String(8))
+    subject_id: Mapped[str] = mapped_column(String(32))
+    assigned_by: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[datetime]
+
+    release: Mapped[Release] = relationship(back_populates="assignments", lazy="raise")
+
+
+class Decision(Base):
+    """Append-only audit trail of every approve / reject / done / undo."""
+
+    __tablename__ = "decisions"
+    # One decision per item version: the database itself refuses a double click.
+    __table_args__ = (UniqueConstraint("item_id", "item_version", name="uq_decisions_item_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id", ondelete="CASCADE"))
+    item_version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(32))
+    role_key: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+    # The window a sign-off was given for, so a later move can tell it is stale.
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+
+
+class ReleaseMessage(Base):
+    """A Slack message that shows part of a release: the summary, or one part of one phase."""
+
+    __tablename__ = "release_messages"
+    __table_args__ = (
+        UniqueConstraint("release_id", "kind", "phase_key", "part", name="uq_release_messages_slot"),
+        Index("ix_release_messages_channel_ts", "channel_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # summary | phase
+    phase_key: Mapped[str] = mapped_column(String(64), default="")
+    part: Mapped[int] = mapped_column(default=0)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    rendered_version: Mapped[int] = mapped_column(default=0)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    release: Mapped[Release] = relationship(back_populates="messages", lazy="raise")
