@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +15,7 @@ ENV_NAMES = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
     "database_url": "DATABASE_URL",
+    "host": "HOST",
     "port": "PORT",
     "slash_command": "SLASH_COMMAND",
     "log_level": "LOG_LEVEL",
@@ -23,14 +24,27 @@ ENV_NAMES = {
 }
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What `cutover db upgrade` needs: no Slack tokens."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    database_url: str = "sqlite:///cutover.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if not v.startswith(("sqlite:", "postgres://", "postgresql:", "postgresql+")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return v
+
+
+class Settings(DatabaseSettings):
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    database_url: str = "sqlite:///cutover.db"
+    host: str = "0.0.0.0"
     port: int = Field(3000, ge=1, le=65535)
     slash_command: str = "/release"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -58,13 +72,6 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return v if v.endswith("/") else v + "/"
 
-    @field_validator("database_url")
-    @classmethod
-    def _db_url(cls, v: str) -> str:
-        if not v.startswith(("sqlite:", "postgres://", "postgresql:", "postgresql+")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        return v
-
     @field_validator("slash_command")
     @classmethod
     def _command(cls, v: str) -> str:
@@ -76,6 +83,9 @@ class Settings(BaseSettings):
     @classmethod
     def _level_upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) else v
+
+
+S = TypeVar("S", bound=DatabaseSettings)
 
 
 class SettingsError(Exception):
@@ -93,9 +103,9 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(cls: type[S] = Settings, **overrides: object) -> S:  # type: ignore[assignment]
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
         raise SettingsError(f"Configuration error: {describe(e)}") from None
 

@@ -1,0 +1,56 @@
+"""The app factory: one function builds the Bolt app and everything behind it from settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import actions, commands
+from bot.components import Components
+from bot.live import LiveMessages
+from bot.settings import Settings
+from bot.slackapi import Directory, make_client
+from bot.tasks import TaskTracker
+from storage.db import make_async_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def build_components(settings: Settings) -> Components:
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    engine = make_async_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    return Components(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        client=client,
+        directory=Directory(client),
+        live=LiveMessages(sessions, client),
+        tasks=TaskTracker(),
+    )
+
+
+def create_app(settings: Settings, *, socket_mode: bool = False) -> tuple[AsyncApp, Components]:
+    c = build_components(settings)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = AsyncApp(
+        client=c.client,
+        signing_secret=secret,
+        # Socket Mode payloads arrive over an authenticated websocket, unsigned.
+        request_verification_enabled=not socket_mode,
+        # Listeners ack first and hand slow work to background tasks, so the HTTP answer
+        # can go out as soon as the listener returns instead of after Bolt's 10 ms ack poll.
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    commands.register(app, c)
+    actions.register(app, c)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error for %s request", body.get("type") or body.get("command"), exc_info=error)
+
+    return app, c

@@ -1,0 +1,162 @@
+"""`cutover`: serve, socket, worker, db upgrade, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.settings import DatabaseSettings, Settings, SettingsError, exit_on_settings_error, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings(Settings)
+    except SettingsError as e:
+        exit_on_settings_error(e)
+        raise  # unreachable: exit_on_settings_error exits
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _migrate(settings: Settings) -> None:
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+def cmd_serve(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    if settings.slack_signing_secret is None or not settings.slack_signing_secret.get_secret_value():
+        exit_on_settings_error(
+            SettingsError(
+                "Configuration error: SLACK_SIGNING_SECRET is required for `cutover serve` "
+                "(Basic Information → App Credentials → Signing Secret)"
+            )
+        )
+    _logging(settings.log_level)
+    if settings.auto_migrate:
+        _migrate(settings)
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.web import create_web_app
+
+    app, components = create_app(settings)
+    web = create_web_app(app, components)
+    uvicorn.run(
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def cmd_socket(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    if settings.slack_app_token is None:
+        exit_on_settings_error(
+            SettingsError("Configuration error: SLACK_APP_TOKEN (xapp-…) is required for `cutover socket`")
+        )
+    _logging(settings.log_level)
+    if settings.auto_migrate:
+        _migrate(settings)
+    asyncio.run(_run_socket(settings))
+
+
+async def _run_socket(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import create_app
+
+    assert settings.slack_app_token is not None
+    app, components = create_app(settings, socket_mode=True)
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await handler.connect_async()
+    try:
+        await stop.wait()
+    finally:
+        await handler.close_async()
+        await components.tasks.drain(grace=10.0)
+        await components.engine.dispose()
+
+
+def cmd_worker(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    _logging(settings.log_level)
+    logging.getLogger("cutover.worker").info(
+        "worker started; this version schedules no background jobs yet, so it waits for SIGTERM"
+    )
+    asyncio.run(_wait_for_signal())
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> None:
+    try:
+        settings = load_settings(DatabaseSettings)
+    except SettingsError as e:
+        exit_on_settings_error(e)
+        raise
+    _logging("INFO")
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("The database is at the latest revision.")
+
+
+def cmd_manifest(args: argparse.Namespace) -> None:
+    from bot.manifest import render
+
+    url: str = args.url
+    if not url.startswith("https://"):
+        print("--url must be the app's public https:// base URL, e.g. https://cutover.example.com", file=sys.stderr)
+        raise SystemExit(2)
+    sys.stdout.write(render(url, args.command))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cutover", description="Run cloud-migration releases from Slack.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("serve", help="HTTP mode: Slack events on POST /slack/events, health on GET /healthz").set_defaults(
+        func=cmd_serve
+    )
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)").set_defaults(func=cmd_socket)
+    sub.add_parser("worker", help="background scheduler only (for deployments with several web replicas)").set_defaults(
+        func=cmd_worker
+    )
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    dbsub.add_parser("upgrade", help="apply pending migrations (alembic upgrade head)").set_defaults(
+        func=cmd_db_upgrade
+    )
+    m = sub.add_parser("manifest", help="print the Slack app manifest with your URL filled in")
+    m.add_argument("--url", required=True, help="public base URL, e.g. https://cutover.example.com")
+    m.add_argument("--command", default="/release", help="slash command name (default /release)")
+    m.set_defaults(func=cmd_manifest)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The /release command: parse, answer what can be answered at once, hand the rest to flows."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import flows
+from bot.components import Components
+from bot.grammar import (
+    Assign,
+    Cancel,
+    Help,
+    ListReleases,
+    NewModal,
+    NewRelease,
+    NotYetAvailable,
+    Roles,
+    Status,
+    Unassign,
+    UsageError,
+    help_overview,
+    parse,
+    usage_for,
+)
+from bot.releases import ReleaseNotFound, resolve_release
+from bot.replies import ephemeral
+from domain.time import utcnow
+from messages.help import help_message, info_message, usage_error_message
+from messages.status import release_list_message, roles_message, status_message
+from storage.queries import active_releases, load_release_view, release_view
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, c: Components) -> None:
+    command_name = c.settings.slash_command
+
+    async def on_release(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        team_id = str(command.get("team_id") or "")
+        channel_id = str(command.get("channel_id") or "")
+        user_id = str(command.get("user_id") or "")
+        text = str(command.get("text") or "")
+        try:
+            cmd = parse(text)
+        except UsageError as e:
+            await ack(**ephemeral(usage_error_message(e.message, e.usage.replace("/release", command_name))))
+            return
+
+        if isinstance(cmd, Help):
+            await ack(**ephemeral(help_message(help_overview(cmd.topic, command_name))))
+        elif isinstance(cmd, NotYetAvailable):
+            await ack(
+                **ephemeral(
+                    info_message(
+                        f"`{command_name} {cmd.verb}` is not available in this version yet. "
+                        f"`{command_name} help` lists what is."
+                    )
+                )
+            )
+        elif isinstance(cmd, NewModal):
+            await ack()
+            c.tasks.spawn(
+                flows.open_new_release_modal(c, str(command.get("trigger_id") or ""), channel_id, respond),
+                context=f"new-release modal for {user_id}",
+            )
+        elif isinstance(cmd, NewRelease):
+            if not channel_id.startswith(("C", "G")):
+                await ack(
+                    **ephemeral(
+                        usage_error_message(
+                            "Run this in the channel where the release will be coordinated, not in a direct message.",
+                            usage_for("new", command_name),
+                        )
+                    )
+                )
+                return
+            await ack()
+            c.tasks.spawn(
+                flows.create_from_text(
+                    c, cmd, team_id=team_id, channel_id=channel_id, user_id=user_id, respond=respond
+                ),
+                context=f"new release by {user_id} in {channel_id}",
+            )
+        elif isinstance(cmd, ListReleases):
+            async with c.sessions() as session:
+                rows = await active_releases(session, team_id)
+                views = [release_view(r) for r in rows]
+            await ack(**ephemeral(release_list_message(views, utcnow())))
+        elif isinstance(cmd, Status | Roles | Assign | Unassign | Cancel):
+            try:
+                async with c.sessions() as session:
+                    release_id = await resolve_release(session, team_id, channel_id, cmd.release)
+                    view = await load_release_view(session, release_id)
+            except ReleaseNotFound as e:
+                verb = type(cmd).__name__.lower()
+                await ack(**ephemeral(usage_error_message(str(e), usage_for(verb, command_name))))
+                return
+            assert view is not None
+            if isinstance(cmd, Status):
+                await ack(**ephemeral(status_message(view, utcnow())))
+            elif isinstance(cmd, Roles):
+                await ack(**ephemeral(roles_message(view)))
+            elif isinstance(cmd, Assign | Unassign):
+                await ack()
+                c.tasks.spawn(
+                    flows.change_roles(c, view, cmd, user_id=user_id, respond=respond),
+                    context=f"{'assign' if isinstance(cmd, Assign) else 'unassign'} on {view.key} by {user_id}",
+                )
+            else:
+                await ack()
+                c.tasks.spawn(
+                    flows.cancel_release(c, view, user_id=user_id, respond=respond),
+                    context=f"cancel {view.key} by {user_id}",
+                )
+        else:  # pragma: no cover - the parser returns only the types above
+            await ack(**ephemeral(info_message(f"`{command_name} help` lists what I understand.")))
+
+    app.command(command_name)(on_release)

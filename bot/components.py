@@ -1,0 +1,24 @@
+"""Everything a listener needs, built once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.live import LiveMessages
+from bot.settings import Settings
+from bot.slackapi import Directory
+from bot.tasks import TaskTracker
+
+
+@dataclass
+class Components:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    client: AsyncWebClient
+    directory: Directory
+    live: LiveMessages
+    tasks: TaskTracker

@@ -1,0 +1,252 @@
+"""Work that runs after Slack has its acknowledgement: Web API calls, writes, live updates."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
+
+from bot import releases
+from bot.access import roles_for
+from bot.components import Components
+from bot.grammar import Assign, NewRelease, Unassign, usage_for
+from bot.replies import ephemeral, payload
+from domain.model import ReleaseView, Subject
+from domain.policy import may_manage
+from domain.roles import PROJECT_MANAGER, role_name
+from domain.template import available_templates, load_template
+from domain.time import utcnow
+from domain.timeparse import TimeParseError, to_utc
+from messages.common import Rendered
+from messages.dates import slack_date
+from messages.help import info_message, usage_error_message
+from messages.modals import new_release_modal
+
+log = logging.getLogger(__name__)
+
+MAX_LEAD = timedelta(days=730)
+
+# Slack errors that mean the app cannot post in the channel, with what to do about it.
+POST_FIXES = {
+    "not_in_channel": "Invite the app to this private channel (`/invite @Cutover`) and try again.",
+    "channel_not_found": "The app cannot see this channel. Invite it (`/invite @Cutover`) and try again.",
+    "is_archived": "This channel is archived. Create the release in an active channel.",
+    "restricted_action": "A workspace policy stops the app from posting here.",
+}
+
+
+async def open_new_release_modal(c: Components, trigger_id: str, channel_id: str, respond: AsyncRespond) -> None:
+    templates = [(k, load_template(k).name) for k in available_templates()]
+    view = new_release_modal(templates, channel_id)
+    try:
+        await c.client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as e:
+        await respond(
+            **ephemeral(
+                info_message(
+                    f":warning: Slack would not open the form ({e.response.get('error')}). "
+                    "Try again, or use the text form: "
+                    f"`{c.settings.slash_command} new <name> --cutover 2026-12-05 22:00`."
+                )
+            )
+        )
+
+
+async def create_from_text(
+    c: Components, cmd: NewRelease, *, team_id: str, channel_id: str, user_id: str, respond: AsyncRespond
+) -> None:
+    tz = "UTC"
+    if not cmd.cutover.has_offset:
+        tz = await c.directory.user_tz(user_id)
+    try:
+        start = to_utc(cmd.cutover, tz)
+    except TimeParseError as e:
+        await respond(**ephemeral(usage_error_message(str(e), _usage_new(c))))
+        return
+    template = load_template(cmd.template or available_templates()[0])
+    duration = cmd.duration or template.default_duration
+    await create(
+        c,
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        name=cmd.name,
+        workload="",
+        start_utc=start,
+        duration=duration,
+        tz=tz,
+        template_key=template.key,
+        respond=respond,
+    )
+
+
+def _usage_new(c: Components) -> str:
+    return usage_for("new", c.settings.slash_command)
+
+
+def check_window(start_utc: datetime, duration: timedelta) -> str | None:
+    """Why a cutover window cannot be used, or None."""
+    now = utcnow()
+    if start_utc <= now:
+        return f"The cutover start {slack_date(start_utc)} is in the past. Pick a time in the future."
+    if start_utc - now > MAX_LEAD:
+        return "The cutover start is more than two years away. Check the year."
+    if duration <= timedelta(0):
+        return "The cutover window must be longer than zero."
+    return None
+
+
+async def create(
+    c: Components,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    name: str,
+    workload: str,
+    start_utc: datetime,
+    duration: timedelta,
+    tz: str | None,
+    template_key: str,
+    respond: AsyncRespond | None,
+) -> None:
+    if tz is None:
+        tz = await c.directory.user_tz(user_id)
+    problem = check_window(start_utc, duration)
+    if problem:
+        await _tell(c, respond, channel_id, user_id, usage_error_message(problem, _usage_new(c)))
+        return
+    template = load_template(template_key)
+    release = await releases.create_release(
+        c.sessions,
+        releases.NewReleaseSpec(
+            team_id=team_id,
+            channel_id=channel_id,
+            created_by=user_id,
+            name=name,
+            workload=workload,
+            cutover_start=start_utc,
+            cutover_end=start_utc + duration,
+            timezone=tz,
+            template=template,
+        ),
+    )
+    try:
+        await c.live.publish(release.id)
+    except SlackApiError as e:
+        code = str(e.response.get("error"))
+        await releases.delete_release(c.sessions, release.id)
+        fix = POST_FIXES.get(code, "Try again in a moment.")
+        await _tell(
+            c,
+            respond,
+            channel_id,
+            user_id,
+            info_message(
+                f":warning: I could not post the checklist here (`{code}`), so the release was not created. {fix}"
+            ),
+        )
+        return
+    await _tell(
+        c,
+        respond,
+        channel_id,
+        user_id,
+        info_message(
+            f"Created *{release.key}* “{name}”: cutover {slack_date(start_utc)} – {slack_date(start_utc + duration)}. "
+            f"You are its Project Manager. Next: `{c.settings.slash_command} assign <role> @person` "
+            f"(see `{c.settings.slash_command} roles`)."
+        ),
+    )
+
+
+async def _tell(c: Components, respond: AsyncRespond | None, channel_id: str, user_id: str, r: Rendered) -> None:
+    if respond is not None:
+        await respond(**ephemeral(r))
+        return
+    try:
+        await c.client.chat_postEphemeral(channel=channel_id, user=user_id, **payload(r))
+    except SlackApiError as e:
+        log.warning("could not tell %s in %s: %s", user_id, channel_id, e.response.get("error"))
+
+
+async def _may_manage(c: Components, view: ReleaseView, user_id: str) -> bool:
+    held = await roles_for(c.directory, view, user_id, (PROJECT_MANAGER,))
+    return may_manage(view, user_id, held)
+
+
+def _mentions(subjects: list[Subject]) -> str:
+    return ", ".join(s.mention for s in subjects)
+
+
+async def change_roles(
+    c: Components, view: ReleaseView, cmd: Assign | Unassign, *, user_id: str, respond: AsyncRespond
+) -> None:
+    verb = "assign" if isinstance(cmd, Assign) else "unassign"
+    if not await _may_manage(c, view, user_id):
+        await respond(
+            **ephemeral(
+                info_message(
+                    f":no_entry: Only {view.key}'s creator or a Project Manager may {verb} roles. "
+                    f"Project Managers: {_holders(view, PROJECT_MANAGER)}."
+                )
+            )
+        )
+        return
+    async with c.sessions() as session, session.begin():
+        if isinstance(cmd, Assign):
+            changed = await releases.assign(session, view.id, cmd.role, cmd.subjects, user_id)
+        else:
+            changed = await releases.unassign(session, view.id, cmd.role, cmd.subjects)
+    role = role_name(cmd.role.key)
+    if not changed:
+        msg = (
+            f"Nothing changed: {_mentions(list(cmd.subjects))} already "
+            f"{'hold' if verb == 'assign' else 'do not hold'} {role} on {view.key}."
+        )
+        await respond(**ephemeral(info_message(msg)))
+        return
+    done = "now" if verb == "assign" else "no longer"
+    notice = (
+        f"<@{user_id}>: {_mentions(changed)} {done} {'hold' if len(changed) > 1 else 'holds'} *{role}* on {view.key}."
+    )
+    await respond(**ephemeral(info_message(f"Done. {notice}")))
+    await _post_notice(c, view, notice)
+    c.tasks.spawn(c.live.refresh(view.id), context=f"refresh {view.key}")
+
+
+def _holders(view: ReleaseView, role_key: str) -> str:
+    holders = view.holders(role_key)
+    return ", ".join(s.mention for s in holders) if holders else "nobody yet"
+
+
+async def _post_notice(c: Components, view: ReleaseView, text: str) -> None:
+    try:
+        await c.client.chat_postMessage(channel=view.channel_id, text=text)
+    except SlackApiError as e:
+        log.warning("notice to %s failed: %s", view.channel_id, e.response.get("error"))
+
+
+async def cancel_release(c: Components, view: ReleaseView, *, user_id: str, respond: AsyncRespond) -> None:
+    if not await _may_manage(c, view, user_id):
+        await respond(
+            **ephemeral(
+                info_message(
+                    f":no_entry: Only {view.key}'s creator or a Project Manager may cancel it. "
+                    f"Project Managers: {_holders(view, PROJECT_MANAGER)}."
+                )
+            )
+        )
+        return
+    async with c.sessions() as session, session.begin():
+        changed = await releases.cancel(session, view.id)
+    if not changed:
+        await respond(
+            **ephemeral(info_message(f"{view.key} is {view.state.value.replace('_', ' ')}; nothing to cancel."))
+        )
+        return
+    await respond(**ephemeral(info_message(f"Cancelled {view.key}.")))
+    await _post_notice(c, view, f"<@{user_id}> cancelled *{view.key}* “{view.name}”. Its checklist is closed.")
+    c.tasks.spawn(c.live.refresh(view.id), context=f"refresh {view.key}")

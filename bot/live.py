@@ -1,0 +1,155 @@
+"""Keeps a release's checklist messages in Slack equal to the database.
+
+A refresh renders from a fresh read and pushes only the messages whose content changed.
+Refreshes of one release are serialised in this process and coalesced: requests that
+arrive while one runs cause exactly one more pass. Across processes, a pass that finds the
+release version moved on while it was pushing runs again, so the last push always shows
+the last committed state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.model import ReleaseView
+from messages.checklist import phase_messages, summary_message
+from messages.common import Rendered
+from storage.models import ReleaseMessage
+from storage.queries import load_release_view, release_messages, release_version
+
+log = logging.getLogger(__name__)
+
+MAX_PASSES = 20
+
+
+def _hash(r: Rendered) -> str:
+    payload = json.dumps([b.to_dict() for b in r.blocks], sort_keys=True) + r.text
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def render_all(release: ReleaseView, now: datetime) -> list[tuple[str, str, int, Rendered]]:
+    """Every message of the release as (kind, phase_key, part, rendered), summary first."""
+    out: list[tuple[str, str, int, Rendered]] = [("summary", "", 0, summary_message(release, now))]
+    for phase in release.phases:
+        for part, rendered in enumerate(phase_messages(release, phase, now)):
+            out.append(("phase", phase.key, part, rendered))
+    return out
+
+
+class LiveMessages:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: AsyncWebClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._dirty: set[int] = set()
+
+    async def publish(self, release_id: int) -> None:
+        """Post the messages of a new release (summary, then one thread reply per phase part)."""
+        async with self._lock(release_id):
+            await self._sync(release_id, create=True)
+
+    async def refresh(self, release_id: int) -> None:
+        self._dirty.add(release_id)
+        lock = self._lock(release_id)
+        if lock.locked():
+            return  # the running pass sees the dirty mark and goes again
+        async with lock:
+            passes = 0
+            while release_id in self._dirty and passes < MAX_PASSES:
+                self._dirty.discard(release_id)
+                passes += 1
+                if await self._sync(release_id, create=False):
+                    self._dirty.add(release_id)
+
+    def _lock(self, release_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(release_id, asyncio.Lock())
+
+    async def _sync(self, release_id: int, *, create: bool) -> bool:
+        """One pass. Returns True when the release changed underneath it (go again)."""
+        async with self._sessions() as session:
+            view = await load_release_view(session, release_id)
+            if view is None:
+                return False
+            existing = {(m.kind, m.phase_key, m.part): m for m in await release_messages(session, release_id)}
+        rendered = render_all(view, self._clock())
+        summary_ts = existing.get(("summary", "", 0))
+        thread_ts = summary_ts.ts if summary_ts else None
+        for kind, phase_key, part, r in rendered:
+            h = _hash(r)
+            row = existing.get((kind, phase_key, part))
+            if row is not None and row.content_hash == h:
+                continue
+            blocks = [b.to_dict() for b in r.blocks]
+            if row is None:
+                if not create and thread_ts is None:
+                    continue  # never posted (the release is still being set up)
+                resp = await self._client.chat_postMessage(
+                    channel=view.channel_id,
+                    text=r.text,
+                    blocks=blocks,
+                    thread_ts=thread_ts if kind != "summary" else None,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                ts = str(resp["ts"])
+                if kind == "summary":
+                    thread_ts = ts
+                await self._record(release_id, view, kind, phase_key, part, ts, thread_ts, h)
+            else:
+                try:
+                    await self._client.chat_update(channel=row.channel_id, ts=row.ts, text=r.text, blocks=blocks)
+                except SlackApiError as e:
+                    log.warning("chat.update of %s %s failed: %s", view.key, row.ts, e.response.get("error"))
+                    continue
+                await self._mark(row.id, view.version, h)
+        async with self._sessions() as session:
+            current = await release_version(session, release_id)
+        return current is not None and current > view.version
+
+    async def _record(
+        self,
+        release_id: int,
+        view: ReleaseView,
+        kind: str,
+        phase_key: str,
+        part: int,
+        ts: str,
+        thread_ts: str | None,
+        content_hash: str,
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            session.add(
+                ReleaseMessage(
+                    release_id=release_id,
+                    kind=kind,
+                    phase_key=phase_key,
+                    part=part,
+                    channel_id=view.channel_id,
+                    ts=ts,
+                    thread_ts=None if kind == "summary" else thread_ts,
+                    rendered_version=view.version,
+                    content_hash=content_hash,
+                )
+            )
+
+    async def _mark(self, message_id: int, version: int, content_hash: str) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(ReleaseMessage, message_id)
+            if row is not None:
+                row.rendered_version = version
+                row.content_hash = content_hash

@@ -1,0 +1,73 @@
+"""The few Web API look-ups the rules need, with short-lived caches."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+
+def make_client(token: str, base_url: str, *, timeout: int = 10) -> AsyncWebClient:
+    # 429s wait out Retry-After, 5xx and dropped connections are retried with backoff.
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class Directory:
+    """Users' time zones and user-group members, cached for a minute."""
+
+    def __init__(self, client: AsyncWebClient, ttl: float = 60.0) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._tz: dict[str, tuple[float, str]] = {}
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def user_tz(self, user_id: str) -> str:
+        hit = self._tz.get(user_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            resp = await self._client.users_info(user=user_id)
+            tz = str((resp.get("user") or {}).get("tz") or "UTC")
+        except SlackApiError as e:
+            log.warning("users.info failed for %s: %s; reading times as UTC", user_id, e.response.get("error"))
+            tz = "UTC"
+        self._tz[user_id] = (time.monotonic() + self._ttl, tz)
+        return tz
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        hit = self._groups.get(group_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        resp = await self._client.usergroups_users_list(usergroup=group_id)
+        members = frozenset(resp.get("users") or ())
+        self._groups[group_id] = (time.monotonic() + self._ttl, members)
+        return members
+
+    async def groups_containing(self, user_id: str, group_ids: Iterable[str]) -> tuple[str, ...]:
+        found = []
+        for gid in group_ids:
+            try:
+                if user_id in await self.group_members(gid):
+                    found.append(gid)
+            except SlackApiError as e:
+                log.warning("usergroups.users.list failed for %s: %s", gid, e.response.get("error"))
+        return tuple(found)

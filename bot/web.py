@@ -1,0 +1,47 @@
+"""The HTTP surface: POST /slack/events and GET /healthz on Starlette."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.components import Components
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+
+def create_web_app(app: AsyncApp, c: Components) -> Starlette:
+    handler = AsyncSlackRequestHandler(app)
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(_request: Request) -> Response:
+        db_ok = await ping(c.engine)
+        body = {
+            "status": "ok" if db_ok else "unavailable",
+            "database": "ok" if db_ok else "unreachable",
+            "background_tasks": c.tasks.pending,
+        }
+        return JSONResponse(body, status_code=200 if db_ok else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        # Finish what was acknowledged before the process goes away.
+        await c.tasks.drain(grace=10.0)
+        await c.engine.dispose()
+
+    return Starlette(
+        routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,110 @@
+"""Who may do what to a checklist item, and what it does. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.model import (
+    ACTIVE_STATES,
+    Assignment,
+    DecisionKind,
+    ItemState,
+    ItemView,
+    ReleaseState,
+    ReleaseView,
+    Subject,
+    SubjectKind,
+)
+from domain.roles import PROJECT_MANAGER
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    via_role: str | None = None  # the role that grants it
+    reason: str = ""  # why not, for the person who clicked
+    allowed_roles: tuple[str, ...] = ()  # who could, for the refusal message
+
+
+def roles_of(user_id: str, assignments: Iterable[Assignment], user_groups: Iterable[str] = ()) -> frozenset[str]:
+    """The roles a user holds directly or through one of the given user groups."""
+    groups = set(user_groups)
+    held = set()
+    for a in assignments:
+        s = a.subject
+        if (s.kind is SubjectKind.USER and s.id == user_id) or (s.kind is SubjectKind.GROUP and s.id in groups):
+            held.add(a.role_key)
+    return frozenset(held)
+
+
+def groups_to_resolve(user_id: str, assignments: Iterable[Assignment], roles: Iterable[str]) -> tuple[str, ...]:
+    """The user groups worth asking Slack about: those holding a wanted role the user lacks directly."""
+    wanted = set(roles)
+    direct = {a.role_key for a in assignments if a.subject == Subject(SubjectKind.USER, user_id)}
+    if wanted & direct:
+        return ()
+    return tuple(
+        sorted({a.subject.id for a in assignments if a.role_key in wanted and a.subject.kind is SubjectKind.GROUP})
+    )
+
+
+def roles_needed(item: ItemView, kind: DecisionKind) -> tuple[str, ...]:
+    """The roles that may take this decision on this item (undo also allows the decider)."""
+    if kind in (DecisionKind.APPROVE, DecisionKind.REJECT):
+        return item.approver_roles
+    if kind is DecisionKind.DONE:
+        return tuple(dict.fromkeys((*item.responsible_roles, PROJECT_MANAGER)))
+    return (PROJECT_MANAGER,)
+
+
+def next_state(item: ItemView, kind: DecisionKind) -> ItemState | str:
+    """The item's state after the decision, or a sentence saying why it does not apply."""
+    if kind is DecisionKind.DONE:
+        if item.is_gate:
+            return "is a sign-off: it is approved or rejected, not marked done."
+        return ItemState.DONE if item.state is ItemState.PENDING else "is already done."
+    if kind in (DecisionKind.APPROVE, DecisionKind.REJECT):
+        if not item.is_gate:
+            return "is not a sign-off; mark it done instead."
+        if kind is DecisionKind.APPROVE:
+            return ItemState.APPROVED if item.state is not ItemState.APPROVED else "is already approved."
+        if item.state is ItemState.REJECTED:
+            return "is already rejected."
+        if item.state is ItemState.APPROVED:
+            return "is approved; undo the approval first."
+        return ItemState.REJECTED
+    if item.state is ItemState.PENDING:
+        return "has no decision to undo."
+    return ItemState.PENDING
+
+
+def judge(
+    release: ReleaseView, item: ItemView, kind: DecisionKind, user_id: str, user_roles: frozenset[str]
+) -> Verdict:
+    if release.state not in ACTIVE_STATES:
+        label = ReleaseState(release.state).value.replace("_", " ")
+        return Verdict(False, reason=f"{release.key} is {label}; its checklist is closed.")
+    needed = roles_needed(item, kind)
+    if kind is DecisionKind.UNDO and item.decided_by == user_id:
+        return Verdict(True, via_role=None)
+    for role in needed:
+        if role in user_roles:
+            return Verdict(True, via_role=role)
+    if kind is DecisionKind.UNDO:
+        why = "Only the person who decided or a Project Manager may undo it."
+    elif kind is DecisionKind.DONE:
+        why = "Only its responsible roles or a Project Manager may mark it done."
+    else:
+        why = "Only holders of its approver roles may sign it off."
+    return Verdict(False, reason=why, allowed_roles=needed)
+
+
+def is_overdue(item: ItemView, now: datetime) -> bool:
+    return not item.is_complete and item.due_at < now
+
+
+def may_manage(release: ReleaseView, user_id: str, user_roles: frozenset[str]) -> bool:
+    """Release managers: the creator and every Project Manager."""
+    return user_id == release.created_by or PROJECT_MANAGER in user_roles

@@ -1,0 +1,134 @@
+"""Queries the app needs, and the mapping from rows to domain snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from domain.model import (
+    ACTIVE_STATES,
+    Assignment,
+    ItemState,
+    ItemView,
+    PhaseView,
+    ReleaseState,
+    ReleaseView,
+    Subject,
+    SubjectKind,
+)
+from storage.models import ChecklistItem, Release, ReleaseMessage
+
+
+def item_view(row: ChecklistItem) -> ItemView:
+    return ItemView(
+        id=row.id,
+        key=row.key,
+        phase_key=row.phase_key,
+        position=row.position,
+        title=row.title,
+        responsible_roles=tuple(row.responsible_roles),
+        approver_roles=tuple(row.approver_roles),
+        due_at=row.due_at,
+        state=ItemState(row.state),
+        version=row.version,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
+    )
+
+
+def release_view(row: Release, *, with_items: bool = True) -> ReleaseView:
+    phases: list[PhaseView] = []
+    if with_items:
+        by_phase: dict[str, list[ChecklistItem]] = {}
+        for it in row.items:
+            by_phase.setdefault(it.phase_key, []).append(it)
+        for key, rows in sorted(by_phase.items(), key=lambda kv: kv[1][0].phase_position):
+            rows.sort(key=lambda r: r.position)
+            phases.append(
+                PhaseView(key, rows[0].phase_title, rows[0].phase_position, tuple(item_view(r) for r in rows))
+            )
+    return ReleaseView(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        workload=row.workload,
+        channel_id=row.channel_id,
+        cutover_start=row.cutover_start,
+        cutover_end=row.cutover_end,
+        timezone=row.timezone,
+        template_key=row.template_key,
+        state=ReleaseState(row.state),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        version=row.version,
+        phases=tuple(phases),
+        assignments=tuple(
+            Assignment(a.role_key, Subject(SubjectKind(a.subject_kind), a.subject_id)) for a in row.assignments
+        ),
+    )
+
+
+async def load_release(session: AsyncSession, release_id: int) -> Release | None:
+    stmt = (
+        select(Release)
+        .where(Release.id == release_id)
+        .options(selectinload(Release.items), selectinload(Release.assignments))
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def load_release_view(session: AsyncSession, release_id: int) -> ReleaseView | None:
+    row = await load_release(session, release_id)
+    return release_view(row) if row else None
+
+
+async def find_release_id(session: AsyncSession, team_id: str, number: int) -> int | None:
+    stmt = select(Release.id).where(Release.team_id == team_id, Release.number == number)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def active_release_ids_in_channel(session: AsyncSession, team_id: str, channel_id: str) -> list[int]:
+    stmt = (
+        select(Release.id)
+        .where(
+            Release.team_id == team_id,
+            Release.channel_id == channel_id,
+            Release.state.in_([s.value for s in ACTIVE_STATES]),
+        )
+        .order_by(Release.number)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def active_releases(session: AsyncSession, team_id: str) -> Sequence[Release]:
+    stmt = (
+        select(Release)
+        .where(Release.team_id == team_id, Release.state.in_([s.value for s in ACTIVE_STATES]))
+        .options(selectinload(Release.items), selectinload(Release.assignments))
+        .order_by(Release.cutover_start, Release.number)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def next_release_number(session: AsyncSession, team_id: str) -> int:
+    stmt = select(func.coalesce(func.max(Release.number), 0)).where(Release.team_id == team_id)
+    return int((await session.execute(stmt)).scalar_one()) + 1
+
+
+async def release_messages(session: AsyncSession, release_id: int) -> Sequence[ReleaseMessage]:
+    stmt = select(ReleaseMessage).where(ReleaseMessage.release_id == release_id).order_by(ReleaseMessage.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def bump_release_version(session: AsyncSession, release_id: int) -> None:
+    await session.execute(update(Release).where(Release.id == release_id).values(version=Release.version + 1))
+
+
+async def release_version(session: AsyncSession, release_id: int) -> int | None:
+    stmt = select(Release.version).where(Release.id == release_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
