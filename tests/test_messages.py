@@ -1,0 +1,582 @@
+"""Block Kit builders: content, escaping, date tokens and Slack's size limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from domain.model import (
+    Assignment,
+    ItemState,
+    ItemView,
+    PhaseView,
+    ReleaseState,
+    ReleaseView,
+    Subject,
+    SubjectKind,
+)
+from messages.checklist import phase_message_count, phase_messages, summary_message
+from messages.common import Rendered, clip, cut_markup, escape, fits, pack_lines, to_dicts
+from messages.dates import slack_date, slack_window
+from messages.help import help_message, info_message, refusal_message, usage_error_message
+from messages.modals import new_release_modal, reject_modal
+from messages.status import release_list_message, roles_message, status_message
+
+CUTOVER = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+NOW = CUTOVER - timedelta(days=2)
+HOSTILE_REASON = "Rollback plan missing <!channel> & <script>alert(1)</script>"
+
+PM, OCM, WBO, WA, UAT = "project-manager", "org-change-manager", "workload-business-owner", \
+    "workload-architect", "uat-tester"
+MA, ME, COM, SPONSOR, SEC = "migration-architect", "migration-engineer", "cloud-ops-manager", \
+    "project-sponsor", "security-officer"
+
+U_PM = Subject(SubjectKind.USER, "UPM000001")
+U_WBO = Subject(SubjectKind.USER, "UWBO00001")
+G_BIZ = Subject(SubjectKind.GROUP, "SBIZ00001")
+G_MIG = Subject(SubjectKind.GROUP, "SMIG00001")
+U_UAT1 = Subject(SubjectKind.USER, "UUAT00001")
+U_UAT2 = Subject(SubjectKind.USER, "UUAT00002")
+U_SEC = Subject(SubjectKind.USER, "USEC00001")
+
+# key, title, item count, responsible roles, gate approver roles, due date of item n (1-based)
+PHASES: list[tuple[str, str, int, tuple[str, ...], tuple[str, ...], Any]] = [
+    ("communicate", "Plan change communication", 12, (PM, OCM), (WBO,),
+     lambda n: CUTOVER - timedelta(days=14) + n * timedelta(hours=12)),
+    ("test", "Conduct business testing", 14, (PM, WBO, WA, UAT), (WBO, UAT),
+     lambda n: CUTOVER - timedelta(days=7) + n * timedelta(hours=6)),
+    ("migrate", "Complete the migration", 16, (MA, ME), (WBO, MA),
+     lambda n: CUTOVER + n * timedelta(minutes=15)),
+    ("optimize", "Optimize costs after the migration", 10, (WA, COM, PM), (SPONSOR,),
+     lambda n: CUTOVER + n * timedelta(days=1)),
+    ("retro", "Conduct a retrospective", 8, (WA, COM), (PM,),
+     lambda n: CUTOVER + timedelta(days=7) + n * timedelta(days=1)),
+]
+
+# (phase, position) → (state, decided by, reason); everything else is pending.
+DECISIONS: dict[tuple[str, int], tuple[ItemState, str, str | None]] = {
+    **{("communicate", n): (ItemState.DONE, U_PM.id, None) for n in (1, 2, 3, 5, 6, 7, 9, 10)},
+    ("communicate", 4): (ItemState.APPROVED, U_WBO.id, None),
+    ("communicate", 8): (ItemState.APPROVED, U_WBO.id, None),
+    ("communicate", 12): (ItemState.REJECTED, U_WBO.id, HOSTILE_REASON),
+    ("test", 1): (ItemState.DONE, U_UAT1.id, None),
+    ("test", 2): (ItemState.DONE, U_UAT2.id, None),
+    ("test", 4): (ItemState.APPROVED, U_WBO.id, None),
+}
+
+
+def make_item(item_id: int, phase: str, n: int, responsible: tuple[str, ...], approvers: tuple[str, ...],
+              due: datetime, title: str | None = None) -> ItemView:
+    gate = n % 4 == 0
+    state, who, reason = DECISIONS.get((phase, n), (ItemState.PENDING, None, None))
+    return ItemView(
+        id=item_id, key=f"{phase}-{n}", phase_key=phase, position=n,
+        title=title or (f"Sign-off {n} for {phase}" if gate else f"Task {n} of {phase}"),
+        responsible_roles=responsible, approver_roles=approvers if gate else (), due_at=due,
+        state=state, version=(item_id % 7) + (1 if who else 0), decided_by=who,
+        decided_at=due - timedelta(hours=1) if who else None, reason=reason,
+    )
+
+
+def make_release(**overrides: Any) -> ReleaseView:
+    phases = []
+    next_id = 100
+    for position, (key, title, count, responsible, approvers, due) in enumerate(PHASES, start=1):
+        items = []
+        for n in range(1, count + 1):
+            items.append(make_item(next_id, key, n, responsible, approvers, due(n)))
+            next_id += 1
+        phases.append(PhaseView(key=key, title=title, position=position, items=tuple(items)))
+    fields: dict[str, Any] = dict(
+        id=3, key="REL-3", name="Payroll & HR <wave 2>", workload="SAP <!here> HCM", channel_id="C0REL3",
+        cutover_start=CUTOVER, cutover_end=CUTOVER + timedelta(hours=4), timezone="Europe/Berlin",
+        template_key="caf-release", state=ReleaseState.READY, created_by=U_PM.id,
+        created_at=CUTOVER - timedelta(days=30), version=9, phases=tuple(phases),
+        assignments=(
+            Assignment(PM, U_PM), Assignment(WBO, U_WBO), Assignment(WBO, G_BIZ), Assignment(MA, G_MIG),
+            Assignment(UAT, U_UAT1), Assignment(UAT, U_UAT2), Assignment(SEC, U_SEC),
+        ),
+    )
+    fields.update(overrides)
+    return ReleaseView(**fields)
+
+
+def big_phase(count: int = 80, title_len: int = 60) -> PhaseView:
+    items = tuple(
+        make_item(5000 + n, "huge", n, (PM, WA, COM), (WBO, SPONSOR), CUTOVER + timedelta(hours=n),
+                  title=f"{n:03d} " + "x" * title_len)
+        for n in range(1, count + 1)
+    )
+    return PhaseView(key="huge", title="A phase far too long for one message", position=6, items=items)
+
+
+def as_json(*outputs: Rendered) -> str:
+    return json.dumps([{"text": r.text, "blocks": to_dicts(r.blocks)} for r in outputs])
+
+
+def texts(blocks: tuple[Block, ...] | list[Block]) -> str:
+    """All text of the blocks, joined, as Slack would receive it."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(to_dicts(blocks))
+    return "\n".join(found)
+
+
+def buttons(rendered: Rendered) -> dict[str, list[dict[str, Any]]]:
+    """block_id → buttons in that block (accessories and actions elements)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for block in to_dicts(rendered.blocks):
+        found = [block["accessory"]] if block.get("accessory", {}).get("type") == "button" else []
+        found += [e for e in block.get("elements", []) if e.get("type") == "button"]
+        if found:
+            out[block["block_id"]] = found
+    return out
+
+
+def all_phase_parts(release: ReleaseView) -> list[Rendered]:
+    return [part for phase in release.phases for part in phase_messages(release, phase, NOW)]
+
+
+def assert_message_ok(rendered: Rendered) -> None:
+    assert rendered.blocks
+    assert len(rendered.blocks) <= 50
+    assert fits(rendered.blocks)  # also serializes every block: slack_sdk validates in to_dict()
+    assert 0 < len(rendered.text) <= 3000
+    for block in to_dicts(rendered.blocks):
+        assert len(block.get("text", {}).get("text", "")) <= 3000
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+
+
+DATE_TOKEN = re.compile(r"<!date\^(\d+)\^[^|>]+\|(\d{4}-\d\d-\d\d \d\d:\d\d UTC)>")
+
+
+def assert_dates_are_tokens(text: str) -> None:
+    """Every time people see must be a Slack date token (rendered in the reader's zone)."""
+    for epoch, fallback in DATE_TOKEN.findall(text):
+        assert datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%d %H:%M UTC") == fallback
+    stripped = DATE_TOKEN.sub("", text)
+    assert "UTC" not in stripped
+    assert not re.search(r"\d{4}-\d\d-\d\d", stripped)
+    assert not re.search(r"\b\d{1,2}:\d\d\b", stripped)
+
+
+# --- dates and escaping ----------------------------------------------------------------------
+
+
+def test_slack_date_token_and_utc_fallback() -> None:
+    berlin = timezone(timedelta(hours=1))
+    dt = datetime(2026, 12, 5, 23, 0, tzinfo=berlin)
+    assert slack_date(dt) == "<!date^1796508000^{date_short_pretty} {time}|2026-12-05 22:00 UTC>"
+    assert slack_date(dt, "{date_long}") == "<!date^1796508000^{date_long}|2026-12-05 22:00 UTC>"
+    assert slack_window(CUTOVER, CUTOVER + timedelta(hours=4)).endswith("(4h)")
+    with pytest.raises(ValueError, match="naive"):
+        slack_date(datetime(2026, 12, 5, 22, 0))
+
+
+def test_escape_and_clip_never_split_entities() -> None:
+    assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+    clipped = clip("a" * 8 + "&" * 10, 12)
+    assert len(clipped) <= 12 and clipped.endswith("…")
+    assert clipped == "aaaaaaaa…" and "&" not in clipped
+    assert clip("short & sweet", 50) == "short &amp; sweet"
+    assert cut_markup("x" * 10 + " <!date^1^{time}|fallback>", 20) == "x" * 10 + "…"
+    assert cut_markup("x" * 10 + " &amp;&amp;&amp;", 18) == "x" * 10 + " &amp;…"
+
+
+def test_pack_lines_caps_sections_and_counts_the_rest() -> None:
+    lines = [f"line {i} " + "y" * 90 for i in range(100)]
+    packed = pack_lines(lines, heading="*Head*", max_sections=2, budget=100_000)
+    assert len(packed) == 2 and packed[0].startswith("*Head*\n")
+    assert all(len(p) <= 3000 for p in packed)
+    shown = sum(p.count("line ") for p in packed)
+    assert packed[-1].endswith(f"_+{100 - shown} more_")
+    assert pack_lines(lines[:3], max_sections=5, budget=10_000, max_lines=2)[0].endswith("_+1 more_")
+
+
+# --- checklist summary -----------------------------------------------------------------------
+
+
+def test_summary_content() -> None:
+    release = make_release()
+    msg = summary_message(release, NOW)
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    assert to_dicts(msg.blocks)[0]["text"]["text"] == "REL-3 · Payroll &amp; HR &lt;wave 2&gt;"
+    assert "*State:* 🟢 Ready" in body
+    assert "SAP &lt;!here&gt; HCM" in body
+    assert "*Progress* — 13/60 items complete (21%)" in body
+    for line in ("1. Plan change communication — 10/12", "2. Conduct business testing — 3/14",
+                 "3. Complete the migration — 0/16", "4. Optimize costs after the migration — 0/10",
+                 "5. Conduct a retrospective — 0/8"):
+        assert line in body
+    assert "*Sign-offs* — 3/14 approved, 1 rejected" in body
+    assert body.count("⏳ ") == 10
+    assert body.count(f"— approved by <@{U_WBO.id}>") == 3
+    assert f"⛔ Sign-off 12 for communicate — *rejected* by <@{U_WBO.id}>" in body
+    assert ":warning: 12 items overdue" in body
+    assert "Items and sign-offs are in the thread, one reply per phase · updated <!date^" in body
+    assert_dates_are_tokens(body)
+    assert "REL-3" in msg.text and "13/60" in msg.text
+
+
+def test_summary_of_a_completed_phase_gets_a_tick() -> None:
+    release = make_release()
+    first = release.phases[0]
+    finished = replace(first, items=tuple(replace(i, state=ItemState.DONE) for i in first.items))
+    body = texts(summary_message(replace(release, phases=(finished, *release.phases[1:])), NOW).blocks)
+    assert "1. Plan change communication — 12/12 ✓" in body
+
+
+def test_summary_header_is_truncated() -> None:
+    msg = summary_message(make_release(name="N" * 300), NOW)
+    head = to_dicts(msg.blocks)[0]["text"]["text"]
+    assert len(head) == 150 and head.startswith("REL-3 · NNN") and head.endswith("…")
+
+
+def test_summary_stays_one_message_for_a_huge_template() -> None:
+    phases = tuple(
+        replace(big_phase(count=100, title_len=200), key=f"p{k}", position=k, title=f"Phase {k} " + "t" * 140)
+        for k in range(1, 13)
+    )
+    release = make_release(phases=phases)
+    assert sum(i.is_gate for i in release.items) == 300
+    msg = summary_message(release, NOW)
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    more = re.search(r"_\+(\d+) more sign-offs: see the thread_", body)
+    assert more is not None
+    assert body.count("⏳ ") + int(more.group(1)) == 300
+    assert "12. Phase 12" in body
+
+
+# --- checklist phases ------------------------------------------------------------------------
+
+
+def test_phase_messages_fit_and_cover_every_item_once() -> None:
+    release = make_release()
+    seen: Counter[str] = Counter()
+    for phase in release.phases:
+        parts = phase_messages(release, phase, NOW)
+        assert len(parts) == phase_message_count(phase) == 1
+        for part in parts:
+            assert_message_ok(part)
+            seen.update(b["block_id"] for b in to_dicts(part.blocks)
+                        if b.get("block_id", "").startswith("item-") and not b["block_id"].endswith("-actions"))
+    assert seen == Counter({f"item-{i.id}": 1 for i in release.items})
+    assert len(seen) == 60
+
+
+def test_phase_header_context_and_item_text() -> None:
+    release = make_release()
+    (part,) = phase_messages(release, release.phases[0], NOW)
+    blocks = to_dicts(part.blocks)
+    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "1. Plan change communication",
+                                                     "emoji": True}}
+    assert blocks[1]["type"] == "context"
+    assert blocks[1]["elements"][0]["text"] == (
+        "*REL-3* · 10/12 done · sign-offs: 2/3 approved, 1 rejected · :warning: 1 overdue")
+    by_id = {b["block_id"]: b for b in blocks if "block_id" in b}
+    items = {i.position: i for i in release.phases[0].items}
+
+    overdue = by_id[f"item-{items[11].id}"]["text"]["text"]
+    assert overdue.startswith("☐ *Task 11 of communicate*")
+    assert "Responsible: Project Manager, Organizational Change Manager · Due <!date^" in overdue
+    assert ":warning: *overdue*" in overdue
+
+    done = by_id[f"item-{items[1].id}"]["text"]["text"]
+    assert done.startswith("☑️ *Task 1 of communicate*") and "overdue" not in done
+    assert f"Done by <@{U_PM.id}> · <!date^" in done
+
+    rejected = by_id[f"item-{items[12].id}"]["text"]["text"]
+    assert rejected.startswith("⛔ *Sign-off 12 for communicate*")
+    assert "Sign-off: Workload Business Owner" in rejected
+    assert f"Rejected by <@{U_WBO.id}> · <!date^" in rejected
+    assert "\n&gt; Rollback" not in rejected and "\n> Rollback plan missing &lt;!channel&gt; &amp; &lt;script&gt;" in rejected
+    assert_dates_are_tokens(texts(part.blocks))
+
+
+def test_buttons_per_state_carry_id_and_version() -> None:
+    release = make_release()
+    parts = all_phase_parts(release)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        found.update(buttons(part))
+    for item in release.items:
+        value = f"{item.id}:{item.version}"
+        if item.is_gate:
+            assert f"item-{item.id}" not in found  # gates use an actions block, not an accessory
+            got = [(b["action_id"], b.get("style"), b["value"]) for b in found[f"item-{item.id}-actions"]]
+            expected = {
+                ItemState.PENDING: [("item.approve", "primary", value), ("item.reject", "danger", value)],
+                ItemState.APPROVED: [("item.undo", None, value)],
+                ItemState.REJECTED: [("item.approve", "primary", value), ("item.undo", None, value)],
+            }[item.state]
+        else:
+            got = [(b["action_id"], b.get("style"), b["value"]) for b in found[f"item-{item.id}"]]
+            expected = [("item.done" if item.state is ItemState.PENDING else "item.undo", None, value)]
+        assert got == expected, item
+    gates = [i for i in release.items if i.is_gate and i.state is ItemState.PENDING]
+    assert len(gates) == 10
+    assert sum(1 for i in release.items if i.version > 0 and i.id % 7 == 0) >= 1
+
+
+def test_frozen_release_has_no_buttons() -> None:
+    release = make_release(state=ReleaseState.CANCELLED)
+    assert all(not buttons(p) for p in all_phase_parts(release))
+    assert all(b.type != "actions" for p in all_phase_parts(release) for b in p.blocks)
+
+
+def test_eighty_item_phase_splits_into_parts() -> None:
+    phase = big_phase(80)
+    release = make_release(phases=(phase,))
+    parts = phase_messages(release, phase, NOW)
+    assert len(parts) == phase_message_count(phase) >= 2
+    ids: Counter[str] = Counter()
+    for k, part in enumerate(parts, start=1):
+        assert_message_ok(part)
+        head = to_dicts(part.blocks)[0]["text"]["text"]
+        assert head == f"6. A phase far too long for one message (part {k}/{len(parts)})"
+        ids.update(b.block_id for b in part.blocks if b.block_id and b.block_id.startswith("item-")
+                   and not b.block_id.endswith("-actions"))
+    assert ids == Counter({f"item-{5000 + n}": 1 for n in range(1, 81)})
+    # Parts keep their items in order: part k ends before part k+1 starts.
+    firsts = [next(b.block_id for b in p.blocks if b.block_id) for p in parts]
+    assert firsts == sorted(firsts, key=lambda s: int(s.split("-")[1]))
+
+
+def test_part_layout_does_not_depend_on_state() -> None:
+    phase = big_phase(80, title_len=150)
+    before = phase_message_count(phase)
+    worst = replace(phase, items=tuple(
+        replace(i, state=ItemState.REJECTED, decided_by="U" + "9" * 10, decided_at=NOW,
+                reason="<&>" * 700, version=99999) for i in phase.items))
+    release = make_release(phases=(worst,))
+    parts = phase_messages(release, worst, CUTOVER + timedelta(days=365))
+    assert len(parts) == before == phase_message_count(worst)
+    for part in parts:
+        assert_message_ok(part)
+
+
+def test_empty_phase_still_renders() -> None:
+    phase = PhaseView(key="empty", title="Nothing here", position=9, items=())
+    (part,) = phase_messages(make_release(phases=(phase,)), phase, NOW)
+    assert_message_ok(part)
+    assert "_No items in this phase._" in texts(part.blocks)
+
+
+def test_no_raw_markup_from_user_text_anywhere() -> None:
+    release = make_release()
+    gate = next(i for i in release.items if i.state is ItemState.REJECTED)
+    outputs = [
+        summary_message(release, NOW), *all_phase_parts(release), status_message(release, NOW),
+        roles_message(release), release_list_message([release], NOW),
+        refusal_message("approve", gate.title + " <!everyone>", [(WBO, (U_WBO,))]),
+        usage_error_message("Unknown role <!channel>", "/release assign <role> <@user|@group>"),
+        info_message("Done <!channel> & more"), help_message("/release new <name> --cutover <datetime>"),
+    ]
+    dumped = as_json(*outputs)
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<script>", "<wave 2>"):
+        assert raw not in dumped
+    views = json.dumps([new_release_modal([("caf", "CAF <!channel>")], "C1").to_dict(),
+                        reject_modal(gate, release).to_dict()])
+    assert "<!channel>" not in views and "<script>" not in views
+    for out in outputs:
+        assert_message_ok(out)
+        assert_dates_are_tokens(texts(out.blocks))
+
+
+# --- status, roles, list ---------------------------------------------------------------------
+
+
+def test_status_message_content() -> None:
+    release = make_release()
+    msg = status_message(release, NOW)
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    assert "*State:* 🟢 Ready" in body and "*Channel:* <#C0REL3>" in body
+    assert "*Cutover window:* <!date^" in body and "(4h)" in body
+    assert "*Progress* — 13/60 items complete (21%)" in body and "2. Conduct business testing — 3/14" in body
+    assert "*Sign-offs* — 3 approved · 10 pending · 1 rejected" in body
+    assert (f"⛔ *Sign-off 12 for communicate* — rejected by <@{U_WBO.id}> · <!date^") in body
+    assert ": “Rollback plan missing &lt;!channel&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;”" in body
+    assert body.count(f"— approved by <@{U_WBO.id}> · <!date^") == 3
+    assert "⏳ *Sign-off 8 for test* — sign-off: Workload Business Owner, User Acceptance Tester · due" in body
+    # Rejections come first: they block the release.
+    assert body.index("⛔ ") < body.index("⏳ ") < body.index("✅ ")
+
+    assert "*Overdue* — 12 items" in body
+    overdue_lines = [line for line in body.splitlines() if line.startswith("• ")]
+    assert len(overdue_lines) == 10
+    assert "_+2 more_" in body
+    assert overdue_lines[0].startswith("• *Task 11 of communicate* — due <!date^")  # the oldest first
+
+    assert f"*Project Manager*: <@{U_PM.id}>" in body
+    assert f"*Workload Business Owner*: <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>" in body
+    assert f"*Migration Architect*: <!subteam^{G_MIG.id}>" in body
+    assert f"*User Acceptance Tester*: <@{U_UAT1.id}>, <@{U_UAT2.id}>" in body
+    for role in ("Organizational Change Manager", "Workload Architect", "Migration Engineer",
+                 "Cloud Operations Manager", "Project Sponsor"):
+        assert f"*{role}*: _unassigned_" in body
+    assert f"*Security Officer*: <@{U_SEC.id}>" in body  # held though no item names it
+    assert "Licensing Specialist" not in body
+    assert_dates_are_tokens(body)
+
+
+def test_status_without_overdue_items() -> None:
+    body = texts(status_message(make_release(), CUTOVER - timedelta(days=60)).blocks)
+    assert "*Overdue* — nothing overdue" in body and "• " not in body
+
+
+def test_status_of_a_huge_release_fits() -> None:
+    phases = tuple(replace(big_phase(100, 200), key=f"p{k}", position=k) for k in range(1, 8))
+    msg = status_message(make_release(phases=phases), CUTOVER + timedelta(days=30))
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    assert "*Overdue* — 700 items" in body and "_+690 more_" in body
+    assert re.search(r"_\+\d+ more sign-offs: see the checklist thread_", body)
+
+
+def test_roles_message_counts_duties() -> None:
+    msg = roles_message(make_release())
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    assert to_dicts(msg.blocks)[0]["text"]["text"] == "Roles · REL-3 · Payroll &amp; HR &lt;wave 2&gt;"
+    assert f"*Project Manager* (`project-manager`) — 36 items · signs off 2 gates\n      <@{U_PM.id}>" in body
+    assert ("*Workload Business Owner* (`workload-business-owner`) — 14 items · signs off 10 gates\n"
+            f"      <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>") in body
+    assert "*Project Sponsor* (`project-sponsor`) — 0 items · signs off 2 gates\n      _unassigned_" in body
+    assert "*Organizational Change Manager* (`org-change-manager`) — 12 items\n      _unassigned_" in body
+    assert "*Security Officer* (`security-officer`) — 0 items" in body
+    assert "5 roles unassigned" in msg.text
+    # Canonical role order, not insertion order.
+    assert body.index("Project Manager") < body.index("Organizational Change") < body.index("Security Officer")
+
+
+def test_release_list() -> None:
+    empty = release_list_message([], NOW)
+    assert_message_ok(empty)
+    assert "No active releases" in texts(empty.blocks) and empty.text == "No active releases"
+
+    release = make_release()
+    one = texts(release_list_message([release], NOW).blocks)
+    assert "*REL-3* · Payroll &amp; HR &lt;wave 2&gt; · 🟢 Ready · <!date^" in one
+    assert "<#C0REL3> · 13/60 (21%) · :warning: 12 overdue" in one
+
+    many = [make_release(key=f"REL-{n}", name=f"Wave {n}", phases=()) for n in range(1, 46)]
+    msg = release_list_message(many, NOW)
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    assert "*REL-40* · Wave 40" in body and "*REL-41*" not in body
+    assert "_+5 more releases_" in body
+
+
+# --- help, errors, refusals ------------------------------------------------------------------
+
+
+def test_usage_error_and_help() -> None:
+    msg = usage_error_message("`wbx` is not a role", "/release assign <role> <@user|@group>… [REL-n]")
+    assert_message_ok(msg)
+    first, second = to_dicts(msg.blocks)
+    assert first["text"]["text"] == ":warning: *`wbx` is not a role*"
+    assert second["text"]["text"] == "*Usage*\n```/release assign &lt;role&gt; &lt;@user|@group&gt;… [REL-n]```"
+
+    overview = "\n".join(f"`/release verb{n} <arg>`  does thing {n} " + "z" * 100 for n in range(60))
+    help_msg = help_message(overview)
+    assert_message_ok(help_msg)
+    assert len(help_msg.blocks) > 2  # long help is split, not refused
+    assert "`/release verb59 &lt;arg&gt;`" in texts(help_msg.blocks)
+
+    info = info_message("Assigned <@U1> & co")
+    assert texts(info.blocks) == "Assigned &lt;@U1&gt; &amp; co"
+    trusted = info_message("Assigned <@U1>", mrkdwn=True)
+    assert texts(trusted.blocks) == "Assigned <@U1>"
+
+
+def test_refusal_names_roles_and_holders() -> None:
+    msg = refusal_message("approve", "Go/no-go <decision>", [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())])
+    assert_message_ok(msg)
+    body = texts(msg.blocks)
+    assert "You can't *approve* “Go/no-go &lt;decision&gt;”. Nothing was changed." in body
+    assert f"• *Workload Business Owner*: <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>" in body
+    assert ("• *Project Sponsor*: nobody yet — ask the Project Manager to "
+            "`/release assign project-sponsor @someone`") in body
+    assert "No role may" in texts(refusal_message("undo", "x", []).blocks)
+
+
+# --- modals ----------------------------------------------------------------------------------
+
+
+def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+
+
+def test_new_release_modal() -> None:
+    view = new_release_modal([("caf-release", "CAF migration release"), ("lite", "Small & quick")],
+                             "C0REL3").to_dict()
+    assert view["type"] == "modal" and view["callback_id"] == "release.new"
+    assert view["private_metadata"] == "C0REL3"
+    assert view["title"]["text"] == "New release" and view["submit"]["text"] == "Create"
+    assert all(len(view[k]["text"]) <= 24 for k in ("title", "submit", "close"))
+    fields = inputs(view)
+    assert list(fields) == ["name", "workload", "cutover", "duration", "template"]
+    assert {k: b["element"]["action_id"] for k, b in fields.items()} == {k: k for k in fields}
+    assert fields["name"]["element"]["type"] == "plain_text_input"
+    assert fields["name"]["element"]["max_length"] == 80 and not fields["name"].get("optional")
+    assert fields["workload"]["optional"] is True and fields["workload"]["element"]["max_length"] == 80
+    assert fields["cutover"]["element"]["type"] == "datetimepicker"
+    duration = fields["duration"]["element"]
+    assert [o["value"] for o in duration["options"]] == ["1h", "2h", "4h", "6h", "8h", "12h", "1d", "2d"]
+    assert duration["initial_option"]["value"] == "4h"
+    template = fields["template"]["element"]
+    assert [o["value"] for o in template["options"]] == ["caf-release", "lite"]
+    assert template["initial_option"]["value"] == "caf-release"
+    assert template["options"][1]["text"]["text"] == "Small &amp; quick"
+
+
+def test_new_release_modal_defaults_and_errors() -> None:
+    view = new_release_modal([("caf", "CAF")], "C1", default_duration_hours=3).to_dict()
+    duration = inputs(view)["duration"]["element"]
+    assert duration["initial_option"]["value"] == "3h"
+    assert [o["value"] for o in duration["options"]][:4] == ["1h", "2h", "3h", "4h"]
+    day = inputs(new_release_modal([("caf", "CAF")], "C1", 24).to_dict())["duration"]["element"]
+    assert day["initial_option"]["value"] == "1d"
+    with pytest.raises(ValueError):
+        new_release_modal([], "C1")
+    with pytest.raises(ValueError):
+        new_release_modal([("caf", "CAF")], "C1", default_duration_hours=0)
+
+
+def test_reject_modal() -> None:
+    release = make_release()
+    gate = next(i for i in release.items if i.is_gate and i.state is ItemState.PENDING)
+    gate = replace(gate, title="Go/no-go <!channel>", version=7)
+    view = reject_modal(gate, release).to_dict()
+    assert view["callback_id"] == "item.reject"
+    assert view["private_metadata"] == f"{gate.id}:7"
+    assert view["title"]["text"] == "Reject sign-off" and view["submit"]["text"] == "Reject"
+    assert len(view["title"]["text"]) <= 24
+    intro = view["blocks"][0]["text"]["text"]
+    assert "Reject *Go/no-go &lt;!channel&gt;* in *REL-3 · Payroll &amp; HR &lt;wave 2&gt;*?" in intro
+    assert "Sign-off: Workload Business Owner, User Acceptance Tester" in intro
+    reason = inputs(view)["reason"]
+    assert reason["element"]["action_id"] == "reason"
+    assert reason["element"]["multiline"] is True and reason["element"]["max_length"] == 2000
+    assert not reason.get("optional") and reason["element"]["placeholder"]["text"]

@@ -1,0 +1,102 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.model import (
+    Assignment,
+    DecisionKind,
+    ItemState,
+    ItemView,
+    PhaseView,
+    ReleaseState,
+    ReleaseView,
+    Subject,
+    SubjectKind,
+)
+from domain.policy import groups_to_resolve, is_overdue, judge, may_manage, next_state, roles_of
+
+T0 = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+GATE = ItemView(1, "cc.window_appr", "change_comm", 0, "Outage window approved", ("project-manager",),
+                ("workload-business-owner",), T0 - timedelta(days=14))
+TASK = ItemView(2, "cc.draft", "change_comm", 1, "Draft communication", ("org-change-manager",), (),
+                T0 - timedelta(days=16))
+U = SubjectKind.USER
+G = SubjectKind.GROUP
+
+
+def release(state: ReleaseState = ReleaseState.PLANNING, *assignments: Assignment) -> ReleaseView:
+    return ReleaseView(1, "REL-1", "Payroll", "", "C1", T0, T0 + timedelta(hours=4), "UTC", "caf", state, "UPM",
+                       T0 - timedelta(days=30), 0, (PhaseView("change_comm", "Plan", 1, (GATE, TASK)),),
+                       assignments)
+
+
+def test_roles_direct_and_through_groups() -> None:
+    a = (Assignment("workload-business-owner", Subject(G, "S1")), Assignment("project-manager", Subject(U, "U1")))
+    assert roles_of("U1", a) == {"project-manager"}
+    assert roles_of("U2", a, ["S1"]) == {"workload-business-owner"}
+    assert roles_of("U2", a) == frozenset()
+
+
+def test_groups_are_asked_only_when_the_user_lacks_the_role() -> None:
+    a = (Assignment("workload-business-owner", Subject(G, "S1")), Assignment("workload-business-owner",
+                                                                              Subject(U, "U9")))
+    assert groups_to_resolve("U2", a, ["workload-business-owner"]) == ("S1",)
+    assert groups_to_resolve("U9", a, ["workload-business-owner"]) == ()
+    assert groups_to_resolve("U2", a, ["project-sponsor"]) == ()
+
+
+@pytest.mark.parametrize(
+    ("item", "kind", "roles", "allowed"),
+    [
+        (GATE, DecisionKind.APPROVE, {"workload-business-owner"}, True),
+        (GATE, DecisionKind.APPROVE, {"project-manager"}, False),  # responsible is not approver
+        (GATE, DecisionKind.REJECT, {"workload-business-owner"}, True),
+        (GATE, DecisionKind.REJECT, set(), False),
+        (TASK, DecisionKind.DONE, {"org-change-manager"}, True),
+        (TASK, DecisionKind.DONE, {"project-manager"}, True),  # the PM may mark any item done
+        (TASK, DecisionKind.DONE, {"uat-tester"}, False),
+    ],
+)
+def test_judge(item: ItemView, kind: DecisionKind, roles: set[str], allowed: bool) -> None:
+    v = judge(release(), item, kind, "U5", frozenset(roles))
+    assert v.allowed is allowed
+    if not allowed:
+        assert v.allowed_roles and v.reason
+
+
+def test_undo_by_decider_or_pm_only() -> None:
+    done = ItemView(**{**TASK.__dict__, "state": ItemState.DONE, "decided_by": "U7", "version": 1})
+    assert judge(release(), done, DecisionKind.UNDO, "U7", frozenset()).allowed
+    assert judge(release(), done, DecisionKind.UNDO, "U8", frozenset({"project-manager"})).allowed
+    refused = judge(release(), done, DecisionKind.UNDO, "U8", frozenset({"org-change-manager"}))
+    assert not refused.allowed and refused.allowed_roles == ("project-manager",)
+
+
+def test_closed_release_refuses_everything() -> None:
+    v = judge(release(ReleaseState.CANCELLED), GATE, DecisionKind.APPROVE, "U1",
+              frozenset({"workload-business-owner"}))
+    assert not v.allowed and "cancelled" in v.reason and not v.allowed_roles
+
+
+def test_state_transitions() -> None:
+    assert next_state(GATE, DecisionKind.APPROVE) is ItemState.APPROVED
+    assert next_state(GATE, DecisionKind.REJECT) is ItemState.REJECTED
+    assert isinstance(next_state(GATE, DecisionKind.DONE), str)
+    assert isinstance(next_state(TASK, DecisionKind.APPROVE), str)
+    assert next_state(TASK, DecisionKind.DONE) is ItemState.DONE
+    assert isinstance(next_state(TASK, DecisionKind.UNDO), str)  # nothing to undo
+    rejected = ItemView(**{**GATE.__dict__, "state": ItemState.REJECTED})
+    assert next_state(rejected, DecisionKind.APPROVE) is ItemState.APPROVED
+    assert next_state(rejected, DecisionKind.UNDO) is ItemState.PENDING
+    approved = ItemView(**{**GATE.__dict__, "state": ItemState.APPROVED})
+    assert "undo the approval first" in str(next_state(approved, DecisionKind.REJECT))
+
+
+def test_overdue_and_managers() -> None:
+    assert is_overdue(TASK, T0)
+    assert not is_overdue(ItemView(**{**TASK.__dict__, "state": ItemState.DONE}), T0)
+    assert not is_overdue(TASK, T0 - timedelta(days=20))
+    r = release()
+    assert may_manage(r, "UPM", frozenset())
+    assert may_manage(r, "UX", frozenset({"project-manager"}))
+    assert not may_manage(r, "UX", frozenset({"migration-architect"}))
