@@ -44,13 +44,14 @@ def register(app: AsyncApp, c: Components) -> None:
         user_id = str(command.get("user_id") or "")
         text = str(command.get("text") or "")
         try:
-            cmd = parse(text)
+            cmd = parse(text, command_name)
         except UsageError as e:
-            await ack(**ephemeral(usage_error_message(e.message, e.usage.replace("/release", command_name))))
+            await ack(**ephemeral(usage_error_message(e.message, e.usage)))
             return
 
         if isinstance(cmd, Help):
-            await ack(**ephemeral(help_message(help_overview(cmd.topic, command_name))))
+            overview = usage_for(cmd.topic, command_name) if cmd.topic else help_overview(command_name)
+            await ack(**ephemeral(help_message(overview)))
         elif isinstance(cmd, NotYetAvailable):
             await ack(
                 **ephemeral(

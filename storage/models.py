@@ -25,6 +25,15 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
 
 
+class TeamCounter(Base):
+    """Hands out release numbers per workspace atomically (an upsert takes the row lock)."""
+
+    __tablename__ = "team_counters"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_release_number: Mapped[int] = mapped_column(default=0)
+
+
 class Release(Base):
     __tablename__ = "releases"
     __table_args__ = (UniqueConstraint("team_id", "number", name="uq_releases_team_number"),)

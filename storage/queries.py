@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +21,7 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from storage.models import ChecklistItem, Release, ReleaseMessage
+from storage.models import ChecklistItem, Release, ReleaseMessage, TeamCounter
 
 
 def item_view(row: ChecklistItem) -> ItemView:
@@ -116,8 +118,17 @@ async def active_releases(session: AsyncSession, team_id: str) -> Sequence[Relea
 
 
 async def next_release_number(session: AsyncSession, team_id: str) -> int:
-    stmt = select(func.coalesce(func.max(Release.number), 0)).where(Release.team_id == team_id)
-    return int((await session.execute(stmt)).scalar_one()) + 1
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(TeamCounter)
+        .values(team_id=team_id, last_release_number=1)
+        .on_conflict_do_update(
+            index_elements=[TeamCounter.team_id],
+            set_={"last_release_number": TeamCounter.last_release_number + 1},
+        )
+        .returning(TeamCounter.last_release_number)
+    )
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def release_messages(session: AsyncSession, release_id: int) -> Sequence[ReleaseMessage]:

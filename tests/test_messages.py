@@ -309,7 +309,7 @@ def test_phase_header_context_and_item_text() -> None:
     assert rejected.startswith("⛔ *Sign-off 12 for communicate*")
     assert "Sign-off: Workload Business Owner" in rejected
     assert f"Rejected by <@{U_WBO.id}> · <!date^" in rejected
-    assert "\n&gt; Rollback" not in rejected and "\n> Rollback plan missing &lt;!channel&gt; &amp; &lt;script&gt;" in rejected
+    assert "\n> Rollback plan missing &lt;!channel&gt; &amp; &lt;script&gt;" in rejected  # a real quote
     assert_dates_are_tokens(texts(part.blocks))
 
 
@@ -335,7 +335,7 @@ def test_buttons_per_state_carry_id_and_version() -> None:
         assert got == expected, item
     gates = [i for i in release.items if i.is_gate and i.state is ItemState.PENDING]
     assert len(gates) == 10
-    assert sum(1 for i in release.items if i.version > 0 and i.id % 7 == 0) >= 1
+    assert len({i.version for i in release.items}) > 3  # values really carry each item's version
 
 
 def test_frozen_release_has_no_buttons() -> None:

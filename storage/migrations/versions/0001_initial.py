@@ -1,8 +1,8 @@
 """releases, checklist items, roles, decisions, messages
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-26 22:46:37.656931
+Revises:
+Create Date: 2026-11-26 22:50:43.820056
 """
 
 from collections.abc import Sequence
@@ -43,6 +43,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_releases_channel_id'), ['channel_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_releases_state'), ['state'], unique=False)
 
+    op.create_table('team_counters',
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('last_release_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('team_id', name=op.f('pk_team_counters'))
+    )
     op.create_table('checklist_items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('release_id', sa.Integer(), nullable=False),
@@ -143,6 +148,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_checklist_items_release_id'))
 
     op.drop_table('checklist_items')
+    op.drop_table('team_counters')
     with op.batch_alter_table('releases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_releases_state'))
         batch_op.drop_index(batch_op.f('ix_releases_channel_id'))
