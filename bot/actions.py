@@ -20,7 +20,7 @@ from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import judge, next_state, roles_needed
 from domain.template import available_templates
 from domain.timeparse import TimeParseError, parse_duration
-from messages.common import Rendered
+from messages.common import Rendered, escape
 from messages.help import info_message, refusal_message
 from messages.modals import reject_modal
 from storage.models import ChecklistItem, Decision, Release
@@ -238,7 +238,7 @@ async def _check(
         return StaleButton()
     nxt = next_state(item, kind)
     if isinstance(nxt, str):
-        return Refuse(info_message(f"“{item.title}” {nxt}"))
+        return Refuse(info_message(f"“{escape(item.title)}” {nxt}"))
     return Go(view, item, verdict.via_role, nxt)
 
 

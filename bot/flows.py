@@ -19,7 +19,7 @@ from domain.roles import PROJECT_MANAGER, role_name
 from domain.template import available_templates, load_template
 from domain.time import utcnow
 from domain.timeparse import TimeParseError, to_utc
-from messages.common import Rendered
+from messages.common import Rendered, escape
 from messages.dates import slack_date
 from messages.help import info_message, usage_error_message
 from messages.modals import new_release_modal
@@ -155,7 +155,7 @@ async def create(
         channel_id,
         user_id,
         info_message(
-            f"Created *{release.key}* “{name}”: cutover {slack_date(start_utc)} – {slack_date(start_utc + duration)}. "
+            f"Created *{release.key}* “{escape(name)}”: cutover {slack_date(start_utc)} – {slack_date(start_utc + duration)}. "
             f"You are its Project Manager. Next: `{c.settings.slash_command} assign <role> @person` "
             f"(see `{c.settings.slash_command} roles`)."
         ),
@@ -248,5 +248,5 @@ async def cancel_release(c: Components, view: ReleaseView, *, user_id: str, resp
         )
         return
     await respond(**ephemeral(info_message(f"Cancelled {view.key}.")))
-    await _post_notice(c, view, f"<@{user_id}> cancelled *{view.key}* “{view.name}”. Its checklist is closed.")
+    await _post_notice(c, view, f"<@{user_id}> cancelled *{view.key}* “{escape(view.name)}”. Its checklist is closed.")
     c.tasks.spawn(c.live.refresh(view.id), context=f"refresh {view.key}")

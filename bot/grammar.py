@@ -14,10 +14,10 @@ import difflib
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from domain.model import Subject, SubjectKind
 from domain.roles import Role, UnknownRole, resolve_role
@@ -28,6 +28,8 @@ DEFAULT_COMMAND = "/release"
 MAX_TEXT = 2000
 MAX_NAME = 80
 MAX_RELEASE_NUMBER = 10**9
+
+_T = TypeVar("_T")
 
 
 class UsageError(ValueError):
@@ -172,6 +174,7 @@ def usage_for(verb: str, command: str = DEFAULT_COMMAND) -> str:
 
 def help_overview(command: str = DEFAULT_COMMAND) -> str:
     """The `/release help` answer: every verb with an example, then the shared argument forms."""
+
     def line(s: _Verb) -> str:
         return f"• `{command} {s.syntax}` — {s.summary}, e.g. `{command} {s.example}`"
 
@@ -229,6 +232,8 @@ _REF = re.compile(r"rel-([0-9]+)", re.IGNORECASE)
 _REF_LIKE = re.compile(r"rel(?:[-_#0-9]|$)", re.IGNORECASE)
 _OPTION = re.compile(r"(?:--|[—–])([A-Za-z][A-Za-z0-9_-]*)(?:=(.*))?", re.DOTALL)
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+# Whatever the date looks like, a following time-ish word belongs to it, so the error names both.
+_TIME_LIKE = re.compile(r"[0-9]{1,2}(?:[:.h][0-9]{2}\S*|[ap]\.?m\.?)", re.IGNORECASE)
 _OFFSET_WORD = re.compile(r"z|utc|[+-][0-9]{2}(?::?[0-9]{2})?", re.IGNORECASE)
 
 _USER = re.compile(r"<@([^|>]*)(?:\|[^>]*)?>")
@@ -408,7 +413,11 @@ class _Parser:
                 raise self.fail("new", f"`{shown}` needs a value, e.g. `{shown} {_EXAMPLE_VALUES[key]}`.")
             if key == "cutover":
                 # A date and a time typed as two words, then possibly an offset typed as a third.
-                if _DATE_ONLY.fullmatch(words[0]) and i < len(rest) and _option(rest[i].text) is None:
+                if (
+                    i < len(rest)
+                    and _option(rest[i].text) is None
+                    and (_DATE_ONLY.fullmatch(words[0]) or _TIME_LIKE.fullmatch(rest[i].text))
+                ):
                     words.append(rest[i].text)
                     i += 1
                 if i < len(rest) and _OFFSET_WORD.fullmatch(rest[i].text):
@@ -420,11 +429,8 @@ class _Parser:
             raise self.fail(
                 "new", "`new` needs `--cutover <datetime>`, when the cutover window starts, e.g. `2026-12-05 22:00`."
             )
-        try:
-            cutover = parse_datetime(values["cutover"])
-            duration = parse_duration(values["duration"]) if "duration" in values else None
-        except TimeParseError as e:
-            raise self.fail("new", e.message) from None
+        cutover = self.timed("new", parse_datetime, values["cutover"])
+        duration = self.timed("new", parse_duration, values["duration"]) if "duration" in values else None
         template = None
         if "template" in values:
             template = values["template"].lower()
@@ -433,6 +439,14 @@ class _Parser:
                 names = ", ".join(f"`{k}`" for k in available)
                 raise self.fail("new", f"`{_show(values['template'])}` is not a template. Templates: {names}.")
         return NewRelease(name=name, cutover=cutover, duration=duration, template=template)
+
+    def timed(self, verb: str, parser: Callable[[str], _T], value: str) -> _T:
+        try:
+            return parser(value)
+        except TimeParseError as e:
+            # timeparse echoes the text verbatim; defuse it like every other echo.
+            shown = value.strip()
+            raise self.fail(verb, e.message.replace(f"`{shown}`", f"`{_show(shown)}`")) from None
 
     def release_name(self, raw: str) -> str:
         bad = _bad_char(raw)

@@ -492,11 +492,12 @@ def test_release_list() -> None:
 
 
 def test_usage_error_and_help() -> None:
-    msg = usage_error_message("`wbx` is not a role", "/release assign <role> <@user|@group>… [REL-n]")
+    msg = usage_error_message("`wb&lt;x` is not a role", "Usage: `/release assign <role> <@user|@group>… [REL-n]`")
     assert_message_ok(msg)
     first, second = to_dicts(msg.blocks)
-    assert first["text"]["text"] == ":warning: *`wbx` is not a role*"
-    assert second["text"]["text"] == "*Usage*\n```/release assign &lt;role&gt; &lt;@user|@group&gt;… [REL-n]```"
+    assert first["text"]["text"] == ":warning: *`wb&lt;x` is not a role*"  # already escaped: not twice
+    assert second["text"]["text"] == (
+        "*Usage*\n```Usage: /release assign &lt;role&gt; &lt;@user|@group&gt;… [REL-n]```")
 
     overview = "\n".join(f"`/release verb{n} <arg>`  does thing {n} " + "z" * 100 for n in range(60))
     help_msg = help_message(overview)
@@ -504,10 +505,11 @@ def test_usage_error_and_help() -> None:
     assert len(help_msg.blocks) > 2  # long help is split, not refused
     assert "`/release verb59 &lt;arg&gt;`" in texts(help_msg.blocks)
 
-    info = info_message("Assigned <@U1> & co")
-    assert texts(info.blocks) == "Assigned &lt;@U1&gt; &amp; co"
-    trusted = info_message("Assigned <@U1>", mrkdwn=True)
-    assert texts(trusted.blocks) == "Assigned <@U1>"
+    when = slack_date(CUTOVER)
+    info = info_message(f"<@U1> now holds *WBO* in <#C0REL3> from {when} <!channel> <https://evil|x> & co")
+    assert texts(info.blocks) == (f"<@U1> now holds *WBO* in <#C0REL3> from {when} "
+                                  "&lt;!channel&gt; &lt;https://evil|x&gt; &amp; co")
+    assert texts(info_message("<@U1> & co", plain=True).blocks) == "&lt;@U1&gt; &amp; co"
 
 
 def test_refusal_names_roles_and_holders() -> None:

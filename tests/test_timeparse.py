@@ -168,17 +168,13 @@ def test_to_utc_rejects_time_in_dst_gap() -> None:
 
 
 def test_to_utc_around_dst_gap() -> None:
-    assert to_utc(parse_datetime("2027-03-28 01:59"), "Europe/Berlin") == datetime(
-        2027, 3, 28, 0, 59, tzinfo=UTC
-    )
+    assert to_utc(parse_datetime("2027-03-28 01:59"), "Europe/Berlin") == datetime(2027, 3, 28, 0, 59, tzinfo=UTC)
     assert to_utc(parse_datetime("2027-03-28 03:00"), "Europe/Berlin") == datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
 
 
 def test_to_utc_fold_takes_first_occurrence() -> None:
     # Berlin clocks go from 03:00 back to 02:00 on 2027-10-31: 02:30 happens at 00:30 and at 01:30 UTC.
-    assert to_utc(parse_datetime("2027-10-31 02:30"), "Europe/Berlin") == datetime(
-        2027, 10, 31, 0, 30, tzinfo=UTC
-    )
+    assert to_utc(parse_datetime("2027-10-31 02:30"), "Europe/Berlin") == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
 
 
 def test_to_utc_gap_in_new_york() -> None:

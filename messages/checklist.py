@@ -1,0 +1,329 @@
+"""The live checklist: one summary message in the release channel plus, as thread replies, one
+message per phase (several "parts" when a phase needs more than one message).
+
+How a phase is split depends only on its items (titles, roles, gate or not), never on their
+state or on ``now``: the app can post ``phase_message_count(phase)`` replies once and keep
+updating them in place as decisions arrive. Each part is sized for the worst state its items
+can reach (a rejection with a reason, an overdue marker, every button), so it stays within
+50 blocks and the total text budget whatever happens.
+
+Interactive elements (block ids and action ids are stable; ``value`` is ``"<item id>:<version>"``):
+
+- non-gate item: section ``item-<id>`` with an accessory button ``item.done`` (pending) or
+  ``item.undo`` (done);
+- gate item: section ``item-<id>`` followed by actions block ``item-<id>-actions`` holding
+  ``item.approve`` + ``item.reject`` (pending), ``item.undo`` (approved), or
+  ``item.approve`` + ``item.undo`` (rejected).
+
+Closed and cancelled releases render without buttons: nothing there can change any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    PlainTextObject,
+)
+
+from domain.model import ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+
+from .common import (
+    GATE_ICONS,
+    HEADER_TEXT_MAX,
+    ITEM_ICONS,
+    MAX_BLOCKS,
+    TEXT_BUDGET,
+    Rendered,
+    clip,
+    context,
+    escape,
+    header,
+    is_overdue,
+    one_line,
+    pack_lines,
+    percent,
+    plural,
+    progress,
+    rendered,
+    role_names,
+    section,
+    state_label,
+    text_length,
+    user_mention,
+)
+from .dates import slack_date, slack_window
+
+ITEM_TITLE_MAX = 150
+REASON_MAX = 200  # the checklist shows the start of a reason; /release status shows more
+SUMMARY_TITLE_MAX = 100
+_FROZEN_STATES = frozenset({ReleaseState.CLOSED, ReleaseState.CANCELLED})
+# Room for a part's header and progress context, whatever their final wording.
+_PART_OVERHEAD_BLOCKS = 2
+_PART_OVERHEAD_CHARS = HEADER_TEXT_MAX + 350
+# Long enough for any Slack user id, so the worst case really is the worst case.
+_WORST_USER = "U" + "X" * 20
+
+_DECIDED_VERBS: dict[ItemState, str] = {
+    ItemState.DONE: "Done",
+    ItemState.APPROVED: "Approved",
+    ItemState.REJECTED: "Rejected",
+}
+
+
+def _value(item: ItemView) -> str:
+    return f"{item.id}:{item.version}"
+
+
+def _button(label: str, action_id: str, item: ItemView, style: str | None = None,
+            confirm: ConfirmObject | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=label, emoji=True),
+        action_id=action_id,
+        value=_value(item),
+        style=style,
+        confirm=confirm,
+    )
+
+
+# Undoing a sign-off reopens a gate others may rely on: make it a deliberate act. The text is
+# fixed (no item title) so it costs the same few characters in every gate's actions block.
+_UNDO_CONFIRM = ConfirmObject(
+    title=PlainTextObject(text="Undo this sign-off?"),
+    text=PlainTextObject(text="The gate goes back to waiting for sign-off, and the undo is recorded."),
+    confirm=PlainTextObject(text="Undo"),
+    deny=PlainTextObject(text="Keep"),
+)
+
+
+def _gate_buttons(item: ItemView) -> list[ButtonElement]:
+    if item.state is ItemState.PENDING:
+        return [
+            _button("Approve", "item.approve", item, style="primary"),
+            _button("Reject", "item.reject", item, style="danger"),
+        ]
+    if item.state is ItemState.REJECTED:
+        return [
+            _button("Approve", "item.approve", item, style="primary"),
+            _button("Undo", "item.undo", item, confirm=_UNDO_CONFIRM),
+        ]
+    return [_button("Undo", "item.undo", item, confirm=_UNDO_CONFIRM)]
+
+
+def _task_button(item: ItemView) -> ButtonElement:
+    if item.state is ItemState.PENDING:
+        return _button("Done", "item.done", item)
+    return _button("Undo", "item.undo", item)
+
+
+def decision_text(item: ItemView) -> str | None:
+    """``Approved by <@U…> · <date>``, or None while the item is pending."""
+    verb = _DECIDED_VERBS.get(item.state)
+    if verb is None:
+        return None
+    text = verb
+    if item.decided_by:
+        text += f" by {user_mention(item.decided_by)}"
+    if item.decided_at is not None:
+        text += f" · {slack_date(item.decided_at)}"
+    return text
+
+
+def item_text(item: ItemView, overdue: bool) -> str:
+    lines = [f"{ITEM_ICONS[item.state]} *{clip(one_line(item.title), ITEM_TITLE_MAX)}*"]
+    meta: list[str] = []
+    if item.responsible_roles:
+        meta.append(f"Responsible: {role_names(item.responsible_roles)}")
+    meta.append(f"Due {slack_date(item.due_at)}")
+    if overdue:
+        meta.append(":warning: *overdue*")
+    lines.append(" · ".join(meta))
+    if item.is_gate:
+        lines.append(f"Sign-off: {role_names(item.approver_roles)}")
+    decided = decision_text(item)
+    if decided:
+        lines.append(decided)
+    if item.state is ItemState.REJECTED and item.reason and item.reason.strip():
+        lines.append(f"> {clip(one_line(item.reason), REASON_MAX)}")
+    return "\n".join(lines)
+
+
+def item_blocks(item: ItemView, *, overdue: bool, buttons: bool = True) -> list[Block]:
+    block_id = f"item-{item.id}"
+    text = item_text(item, overdue)
+    if not item.is_gate:
+        return [section(text, block_id=block_id, accessory=_task_button(item) if buttons else None)]
+    blocks: list[Block] = [section(text, block_id=block_id)]
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"{block_id}-actions", elements=_gate_buttons(item)))
+    return blocks
+
+
+def _worst_cost(item: ItemView) -> tuple[int, int]:
+    """(blocks, text chars) of the largest rendering this item can ever have."""
+    decided = item.decided_at or item.due_at
+    variants = [
+        replace(item, state=ItemState.PENDING),
+        replace(item, state=ItemState.DONE, decided_by=_WORST_USER, decided_at=decided),
+        replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided),
+        replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided,
+                reason="&" * REASON_MAX),
+    ]
+    chars = max(text_length(item_blocks(v, overdue=True)) for v in variants)
+    return (2 if item.is_gate else 1), chars
+
+
+def _ordered_items(phase: PhaseView) -> list[ItemView]:
+    return sorted(phase.items, key=lambda i: (i.position, i.id))
+
+
+def plan_parts(phase: PhaseView) -> list[list[ItemView]]:
+    """Items of ``phase`` packed greedily into message parts; at least one (possibly empty) part."""
+    parts: list[list[ItemView]] = [[]]
+    blocks, chars = _PART_OVERHEAD_BLOCKS, _PART_OVERHEAD_CHARS
+    for item in _ordered_items(phase):
+        cost_blocks, cost_chars = _worst_cost(item)
+        if parts[-1] and (blocks + cost_blocks > MAX_BLOCKS or chars + cost_chars > TEXT_BUDGET):
+            parts.append([])
+            blocks, chars = _PART_OVERHEAD_BLOCKS, _PART_OVERHEAD_CHARS
+        parts[-1].append(item)
+        blocks += cost_blocks
+        chars += cost_chars
+    return parts
+
+
+def phase_message_count(phase: PhaseView) -> int:
+    """How many thread replies ``phase_messages`` returns for this phase (state-independent)."""
+    return len(plan_parts(phase))
+
+
+def _phase_header(phase: PhaseView, part: int, parts: int) -> str:
+    prefix = f"{phase.position}. "
+    suffix = f" (part {part}/{parts})" if parts > 1 else ""
+    room = HEADER_TEXT_MAX - len(prefix) - len(suffix)
+    return prefix + clip(one_line(phase.title), room) + suffix
+
+
+def _phase_progress(release: ReleaseView, phase: PhaseView, now: datetime) -> str:
+    done, total = progress(phase.items)
+    bits = [f"*{escape(release.key)}*", f"{done}/{total} done"]
+    gates = [i for i in phase.items if i.is_gate]
+    if gates:
+        pending = sum(i.state is ItemState.PENDING for i in gates)
+        rejected = sum(i.state is ItemState.REJECTED for i in gates)
+        gate_bits = f"sign-offs: {sum(i.state is ItemState.APPROVED for i in gates)}/{len(gates)} approved"
+        if pending:
+            gate_bits += f", {pending} pending"
+        if rejected:
+            gate_bits += f", {rejected} rejected"
+        bits.append(gate_bits)
+    overdue = sum(is_overdue(i, now) for i in phase.items)
+    if overdue:
+        bits.append(f":warning: {overdue} overdue")
+    return " · ".join(bits)
+
+
+def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tuple[Rendered, ...]:
+    """One Rendered per part of the phase, in order; see the module docstring for the layout."""
+    parts = plan_parts(phase)
+    buttons = release.state not in _FROZEN_STATES
+    status = _phase_progress(release, phase, now)
+    out: list[Rendered] = []
+    for k, items in enumerate(parts, start=1):
+        blocks: list[Block] = [header(_phase_header(phase, k, len(parts))), context(status)]
+        for item in items:
+            blocks.extend(item_blocks(item, overdue=is_overdue(item, now), buttons=buttons))
+        if not items:
+            blocks.append(section("_No items in this phase._"))
+        done, total = progress(phase.items)
+        part_note = f" (part {k}/{len(parts)})" if len(parts) > 1 else ""
+        text = (f"{escape(release.key)} · {phase.position}. {clip(one_line(phase.title), 150)}{part_note}: "
+                f"{done}/{total} done")
+        out.append(rendered(text, blocks))
+    return tuple(out)
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+def _gate_line(item: ItemView) -> str:
+    line = f"{GATE_ICONS[item.state]} {clip(one_line(item.title), SUMMARY_TITLE_MAX)}"
+    if item.state is ItemState.APPROVED:
+        line += " — approved" + (f" by {user_mention(item.decided_by)}" if item.decided_by else "")
+    elif item.state is ItemState.REJECTED:
+        line += " — *rejected*" + (f" by {user_mention(item.decided_by)}" if item.decided_by else "")
+    return line
+
+
+def phase_progress_lines(release: ReleaseView) -> list[str]:
+    lines = []
+    for phase in sorted(release.phases, key=lambda p: p.position):
+        done, total = progress(phase.items)
+        mark = " ✓" if total and done == total else ""
+        title = clip(one_line(phase.title), SUMMARY_TITLE_MAX)
+        lines.append(f"{phase.position}. {title} — {done}/{total}{mark}")
+    return lines
+
+
+def release_title(release: ReleaseView) -> str:
+    """``REL-3 · <name>``, escaped and within a header's 150 chars."""
+    key = escape(release.key)
+    return f"{key} · {clip(one_line(release.name), max(20, HEADER_TEXT_MAX - len(key) - 3))}"
+
+
+def overview_text(release: ReleaseView, now: datetime) -> str:
+    overdue = sum(is_overdue(i, now) for i in release.items)
+    workload = clip(one_line(release.workload), 200) if release.workload.strip() else "—"
+    overdue_text = f":warning: {plural(overdue, 'item')} overdue" if overdue else "none"
+    return (
+        f"*State:* {state_label(release.state)}\n"
+        f"*Workload:* {workload}\n"
+        f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}\n"
+        f"*Overdue:* {overdue_text}"
+    )
+
+
+def summary_message(release: ReleaseView, now: datetime) -> Rendered:
+    items = release.items
+    done, total = progress(items)
+    gates = [i for i in items if i.is_gate]
+    approved = sum(i.state is ItemState.APPROVED for i in gates)
+    rejected = sum(i.state is ItemState.REJECTED for i in gates)
+
+    top: list[Block] = [header(release_title(release)), section(overview_text(release, now))]
+    foot = context(f"Items and sign-offs are in the thread, one reply per phase · updated {slack_date(now)}")
+    used = text_length([*top, foot])
+
+    progress_texts = pack_lines(
+        phase_progress_lines(release),
+        heading=f"*Progress* — {done}/{total} items complete ({percent(done, total)}%)",
+        max_sections=4,
+        budget=(TEXT_BUDGET - used) // 3,
+    )
+    progress_blocks = [section(t) for t in progress_texts]
+    used += text_length(progress_blocks)
+
+    gate_heading = f"*Sign-offs* — {approved}/{len(gates)} approved"
+    if rejected:
+        gate_heading += f", {rejected} rejected"
+    if not gates:
+        gate_heading = "*Sign-offs* — none in this release's template"
+    gate_texts = pack_lines(
+        [_gate_line(g) for g in gates],
+        heading=gate_heading,
+        max_sections=MAX_BLOCKS - len(top) - len(progress_blocks) - 1,
+        budget=TEXT_BUDGET - used,
+        more=lambda n: f"_+{plural(n, 'more sign-off')}: see the thread_",
+    )
+    blocks = [*top, *progress_blocks, *(section(t) for t in gate_texts), foot]
+
+    text = (f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
+            f"{approved}/{len(gates)} sign-offs approved")
+    if rejected:
+        text += f", {rejected} rejected"
+    return rendered(text, blocks)

@@ -1,0 +1,164 @@
+"""Modals: "New release" and "Reject sign-off".
+
+The app reads submissions by these ids (``view.state.values[block_id][action_id]``); they are
+part of the contract with bot code and must not change.
+
+``new_release_modal`` — callback_id ``release.new``, private_metadata = the channel id the
+command came from:
+
+=============  ============  =======================  =====================================
+block_id       action_id     element                  value in the submission
+=============  ============  =======================  =====================================
+``name``       ``name``      plain_text_input ≤ 80    ``value`` (required)
+``workload``   ``workload``  plain_text_input ≤ 80    ``value`` or None (optional)
+``cutover``    ``cutover``   datetimepicker           ``selected_date_time``: epoch seconds
+``duration``   ``duration``  static_select            ``selected_option.value``: ``1h`` … ``2d``
+``template``   ``template``  static_select            ``selected_option.value``: template key
+=============  ============  =======================  =====================================
+
+The datetimepicker shows the picker in the submitting user's own time zone and returns an
+absolute epoch, so no separate time zone field is needed. Duration values use the same syntax
+as ``--duration`` on the command line.
+
+``reject_modal`` — callback_id ``item.reject``, private_metadata ``"<item id>:<version>"``
+(the same form as the buttons' ``value``); one input, block_id ``reason`` / action_id
+``reason`` (multiline plain_text_input, required, ≤ 2000 chars). Slack only enforces "not empty":
+the app still refuses a whitespace-only reason with ``response_action: errors`` on ``reason``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    DateTimePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from domain.model import ItemView, ReleaseView
+
+from .checklist import release_title
+from .common import clip, one_line, role_names, section
+
+NAME_MAX = 80
+WORKLOAD_MAX = 80
+REASON_MAX = 2000
+OPTION_TEXT_MAX = 75
+DURATION_HOURS: tuple[int, ...] = (1, 2, 4, 6, 8, 12, 24, 48)
+
+
+def _plain(text: str) -> PlainTextObject:
+    return PlainTextObject(text=text, emoji=True)
+
+
+def _duration_value(hours: int) -> str:
+    return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
+
+
+def _duration_label(hours: int) -> str:
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day" if days == 1 else f"{days} days"
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+def duration_options(default_hours: int) -> tuple[list[Option], Option]:
+    """The duration choices and the initial one; an unlisted default gets its own option."""
+    if default_hours <= 0:
+        raise ValueError(f"default_duration_hours must be positive, got {default_hours}")
+    hours = sorted(set(DURATION_HOURS) | {default_hours})
+    options = [Option(value=_duration_value(h), text=_plain(_duration_label(h))) for h in hours]
+    return options, options[hours.index(default_hours)]
+
+
+def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
+                      default_duration_hours: int = 4) -> View:
+    """``templates`` are (key, display name) pairs; the first is preselected. Raises ValueError
+    when there is none (a release needs a template)."""
+    if not templates:
+        raise ValueError("new_release_modal needs at least one template")
+    template_options = [
+        Option(value=key, text=_plain(clip(one_line(label), OPTION_TEXT_MAX) or key))
+        for key, label in templates[:100]
+    ]
+    durations, initial_duration = duration_options(default_duration_hours)
+    blocks = [
+        InputBlock(
+            block_id="name",
+            label=_plain("Release name"),
+            element=PlainTextInputElement(
+                action_id="name", max_length=NAME_MAX, placeholder=_plain("e.g. Payroll to Azure, wave 2"),
+            ),
+        ),
+        InputBlock(
+            block_id="workload",
+            label=_plain("Workload"),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id="workload", max_length=WORKLOAD_MAX, placeholder=_plain("e.g. Payroll (SAP HCM)"),
+            ),
+        ),
+        InputBlock(
+            block_id="cutover",
+            label=_plain("Cutover starts"),
+            hint=_plain("In your time zone. Due dates and announcements are planned from this time."),
+            element=DateTimePickerElement(action_id="cutover"),
+        ),
+        InputBlock(
+            block_id="duration",
+            label=_plain("Cutover window length"),
+            element=StaticSelectElement(action_id="duration", options=durations,
+                                        initial_option=initial_duration),
+        ),
+        InputBlock(
+            block_id="template",
+            label=_plain("Checklist template"),
+            element=StaticSelectElement(action_id="template", options=template_options,
+                                        initial_option=template_options[0]),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id="release.new",
+        private_metadata=channel_id,
+        title=_plain("New release"),
+        submit=_plain("Create"),
+        close=_plain("Cancel"),
+        blocks=blocks,
+    )
+
+
+def reject_modal(item: ItemView, release: ReleaseView) -> View:
+    intro = (
+        f"Reject *{clip(one_line(item.title), 300)}* in *{release_title(release)}*?\n"
+        f"Sign-off: {role_names(item.approver_roles) or '—'}\n"
+        "Your reason is shown in the checklist and kept in the release's audit log."
+    )
+    return View(
+        type="modal",
+        callback_id="item.reject",
+        private_metadata=f"{item.id}:{item.version}",
+        title=_plain("Reject sign-off"),
+        submit=_plain("Reject"),
+        close=_plain("Cancel"),
+        blocks=[
+            section(intro),
+            InputBlock(
+                block_id="reason",
+                label=_plain("Reason"),
+                element=PlainTextInputElement(
+                    action_id="reason",
+                    multiline=True,
+                    min_length=1,
+                    max_length=REASON_MAX,
+                    placeholder=_plain("What is wrong, and what has to change before this can be approved?"),
+                ),
+            ),
+        ],
+    )
+

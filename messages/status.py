@@ -1,0 +1,213 @@
+"""Answers to ``/release status``, ``/release roles`` and ``/release list`` (all ephemeral).
+
+Each fits one message (≤ 50 blocks, within the text budget) for any template: long lists end
+in "+N more" instead of growing the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block, DividerBlock
+
+from domain.model import ItemState, ItemView, ReleaseView, Subject
+
+from .checklist import decision_text, phase_progress_lines, release_title
+from .common import (
+    MAX_BLOCKS,
+    TEXT_BUDGET,
+    Rendered,
+    clip,
+    context,
+    escape,
+    header,
+    is_overdue,
+    mentions,
+    one_line,
+    ordered_roles,
+    pack_lines,
+    percent,
+    plural,
+    progress,
+    rendered,
+    role_names,
+    section,
+    state_label,
+    text_length,
+)
+from .dates import slack_date, slack_window
+
+OVERDUE_SHOWN = 10
+LIST_SHOWN = 40
+HOLDERS_SHOWN = 10
+TITLE_MAX = 120
+STATUS_REASON_MAX = 500
+UNASSIGNED = "_unassigned_"
+
+
+def holders_text(subjects: Sequence[Subject], shown: int = HOLDERS_SHOWN) -> str:
+    """Mentions of the first ``shown`` holders (users and groups), or "_unassigned_"."""
+    if not subjects:
+        return UNASSIGNED
+    text = mentions(subjects[:shown])
+    if len(subjects) > shown:
+        text += f" +{len(subjects) - shown} more"
+    return text
+
+
+def used_roles(release: ReleaseView) -> list[str]:
+    """Roles the release's items name (responsible or sign-off) plus any role someone holds."""
+    keys: set[str] = {a.role_key for a in release.assignments}
+    for item in release.items:
+        keys.update(item.responsible_roles)
+        keys.update(item.approver_roles)
+    return ordered_roles(keys)
+
+
+def _title(item: ItemView) -> str:
+    return f"*{clip(one_line(item.title), TITLE_MAX)}*"
+
+
+def _gate_line(item: ItemView, now: datetime) -> str:
+    if item.state is ItemState.PENDING:
+        signers = role_names(item.approver_roles)
+        line = f"⏳ {_title(item)} — sign-off: {signers} · due {slack_date(item.due_at)}"
+        if is_overdue(item, now):
+            line += " · :warning: *overdue*"
+        return line
+    icon = "⛔" if item.state is ItemState.REJECTED else "✅"
+    # Lower-case only the leading verb: the mention and date token after it are case-sensitive.
+    verb, _, rest = (decision_text(item) or str(item.state)).partition(" ")
+    line = f"{icon} {_title(item)} — {verb.lower()} {rest}".rstrip()
+    if item.state is ItemState.REJECTED and item.reason and item.reason.strip():
+        line += f": “{clip(one_line(item.reason), STATUS_REASON_MAX)}”"
+    return line
+
+
+def _gate_lines(release: ReleaseView, now: datetime) -> tuple[str, list[str]]:
+    gates = [i for i in release.items if i.is_gate]
+    by_state = {s: [g for g in gates if g.state is s] for s in ItemState}
+    approved, pending, rejected = (by_state[ItemState.APPROVED], by_state[ItemState.PENDING],
+                                   by_state[ItemState.REJECTED])
+    heading = (f"*Sign-offs* — {len(approved)} approved · {len(pending)} pending · "
+               f"{len(rejected)} rejected")
+    if not gates:
+        heading = "*Sign-offs* — none in this release's template"
+    # Rejections first: they block the release and need someone's attention.
+    ordered = rejected + pending + approved
+    return heading, [_gate_line(g, now) for g in ordered]
+
+
+def _role_lines(release: ReleaseView) -> list[str]:
+    return [f"*{role_names([key])}*: {holders_text(release.holders(key))}" for key in used_roles(release)]
+
+
+def _overdue(release: ReleaseView, now: datetime) -> list[ItemView]:
+    return sorted((i for i in release.items if is_overdue(i, now)), key=lambda i: (i.due_at, i.id))
+
+
+def status_message(release: ReleaseView, now: datetime) -> Rendered:
+    items = release.items
+    done, total = progress(items)
+    overdue = _overdue(release, now)
+    workload = clip(one_line(release.workload), 200) if release.workload.strip() else "—"
+
+    top: list[Block] = [
+        header(release_title(release)),
+        section(
+            f"*State:* {state_label(release.state)}\n"
+            f"*Workload:* {workload}\n"
+            f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}\n"
+            f"*Channel:* <#{release.channel_id}>"
+        ),
+    ]
+    foot = context(f"As of {slack_date(now)} · the live checklist is in <#{release.channel_id}>")
+    used = text_length([*top, foot])
+    budget_left = TEXT_BUDGET - used
+
+    progress_blocks = [section(t) for t in pack_lines(
+        phase_progress_lines(release),
+        heading=f"*Progress* — {done}/{total} items complete ({percent(done, total)}%)",
+        max_sections=3, budget=budget_left // 6,
+    )]
+    overdue_heading = (f"*Overdue* — {plural(len(overdue), 'item')}" if overdue
+                       else "*Overdue* — nothing overdue")
+    overdue_blocks = [section(t) for t in pack_lines(
+        [f"• {_title(i)} — due {slack_date(i.due_at)}" for i in overdue],
+        heading=overdue_heading, max_sections=2, budget=budget_left // 4, max_lines=OVERDUE_SHOWN,
+    )]
+    role_blocks = [section(t) for t in pack_lines(
+        _role_lines(release), heading="*Roles*", max_sections=4, budget=budget_left // 4,
+        more=lambda n: f"_+{plural(n, 'more role')}: see `/release roles`_",
+    )]
+    used += text_length([*progress_blocks, *overdue_blocks, *role_blocks])
+
+    dividers = 3
+    fixed = len(top) + 1 + dividers + len(progress_blocks) + len(overdue_blocks) + len(role_blocks)
+    gate_heading, gate_lines = _gate_lines(release, now)
+    gate_blocks = [section(t) for t in pack_lines(
+        gate_lines, heading=gate_heading, max_sections=MAX_BLOCKS - fixed, budget=TEXT_BUDGET - used,
+        more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
+    )]
+
+    blocks: list[Block] = [
+        *top, *progress_blocks, DividerBlock(), *gate_blocks, DividerBlock(), *overdue_blocks,
+        DividerBlock(), *role_blocks, foot,
+    ]
+    text = (f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
+            f"{len(overdue)} overdue")
+    return rendered(text, blocks)
+
+
+def roles_message(release: ReleaseView) -> Rendered:
+    lines: list[str] = []
+    for key in used_roles(release):
+        owns = sum(key in i.responsible_roles for i in release.items)
+        signs = sum(key in i.approver_roles for i in release.items)
+        duties = [plural(owns, "item")]
+        if signs:
+            duties.append(f"signs off {plural(signs, 'gate')}")
+        lines.append(f"*{role_names([key])}* (`{escape(key)}`) — {' · '.join(duties)}\n"
+                     f"      {holders_text(release.holders(key))}")
+    top: list[Block] = [header(f"Roles · {release_title(release)}")]
+    foot = context("Change holders with `/release assign &lt;role&gt; @user|@group` "
+                   "or `/release unassign &lt;role&gt; @user|@group`")
+    texts = pack_lines(
+        lines,
+        heading=None if lines else "_No roles: this release's template names none._",
+        max_sections=MAX_BLOCKS - len(top) - 1,
+        budget=TEXT_BUDGET - text_length([*top, foot]),
+        more=lambda n: f"_+{plural(n, 'more role')}_",
+    )
+    unassigned = sum(not release.holders(k) for k in used_roles(release))
+    text = f"Roles for {release_title(release)}: {plural(unassigned, 'role')} unassigned"
+    return rendered(text, [*top, *(section(t) for t in texts), foot])
+
+
+def _list_line(release: ReleaseView, now: datetime) -> str:
+    done, total = progress(release.items)
+    line = (f"*{escape(release.key)}* · {clip(one_line(release.name), TITLE_MAX)} · "
+            f"{state_label(release.state)} · {slack_window(release.cutover_start, release.cutover_end)} · "
+            f"<#{release.channel_id}> · {done}/{total} ({percent(done, total)}%)")
+    overdue = sum(is_overdue(i, now) for i in release.items)
+    if overdue:
+        line += f" · :warning: {overdue} overdue"
+    return line
+
+
+def release_list_message(releases: Sequence[ReleaseView], now: datetime) -> Rendered:
+    """Releases in the order given (the caller picks the order and which ones are "active")."""
+    top: list[Block] = [header("Active releases")]
+    if not releases:
+        return rendered("No active releases", [*top, section("No active releases.")])
+    foot = context(f"As of {slack_date(now)} · details: `/release status REL-n`")
+    texts = pack_lines(
+        [_list_line(r, now) for r in releases],
+        max_sections=MAX_BLOCKS - len(top) - 1,
+        budget=TEXT_BUDGET - text_length([*top, foot]),
+        max_lines=LIST_SHOWN,
+        more=lambda n: f"_+{plural(n, 'more release')}_",
+    )
+    text = f"{plural(len(releases), 'active release')}: " + ", ".join(escape(r.key) for r in releases[:20])
+    return rendered(text, [*top, *(section(t) for t in texts), foot])

@@ -1,0 +1,192 @@
+"""The end-to-end rig: the Slack stand-in, a real `cutover serve` process, a signed driver."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, func, select
+
+from sandbox.driver import SlackDriver, wait_until
+from sandbox.webapi import SlackStandIn
+from storage.db import make_sync_engine
+from storage.models import ChecklistItem, Decision, Release, ReleaseMessage, RoleAssignment
+
+BOT_TOKEN = "xoxb-test-token"
+TEAM = "T0CUTOVER"
+
+# One person per role, in different zones, plus outsiders and a group.
+PEOPLE = {
+    "UPM": ("pat", "America/New_York"),
+    "UWBO": ("wanda", "Europe/Berlin"),
+    "UMA": ("mario", "Asia/Tokyo"),
+    "USPON": ("sam", "UTC"),
+    "UOCM": ("olga", "Europe/London"),
+    "UOUT": ("otto", "Australia/Sydney"),
+    "UG1": ("gina", "Europe/Paris"),
+    "UG2": ("gus", "America/Chicago"),
+}
+GROUP = "SWBOTEAM"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    api: SlackStandIn
+    driver: SlackDriver
+    database_url: str
+    db: Engine
+    app_url: str
+    log_path: Path
+    _channels: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- workspace -------------------------------------------------------------------------------
+    def channel(self, *, private: bool = False, bot_member: bool = True) -> str:
+        cid = f"C{'P' if private else ''}{next(self._channels):06d}"
+        members = tuple(PEOPLE) + (("UBOT",) if bot_member else ())
+        self.api.add_channel(cid, name=f"rel-{cid.lower()}", is_private=private, members=members)
+        return cid
+
+    # --- database --------------------------------------------------------------------------------
+    def count(self, model: Any, *where: Any) -> int:
+        with self.db.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+    def snapshot(self) -> dict[str, int]:
+        return {m.__tablename__: self.count(m) for m in (Release, ChecklistItem, RoleAssignment, Decision,
+                                                          ReleaseMessage)}
+
+    def release_in(self, channel: str) -> Release | None:
+        with self.db.connect() as conn:
+            row = conn.execute(select(Release).where(Release.channel_id == channel).order_by(Release.id.desc())
+                               ).first()
+        return Release(**row._asdict()) if row else None
+
+    def item(self, release_id: int, key: str) -> ChecklistItem:
+        with self.db.connect() as conn:
+            row = conn.execute(select(ChecklistItem).where(ChecklistItem.release_id == release_id,
+                                                           ChecklistItem.key == key)).one()
+        return ChecklistItem(**row._asdict())
+
+    def items(self, release_id: int) -> list[ChecklistItem]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(ChecklistItem).where(ChecklistItem.release_id == release_id)
+                                .order_by(ChecklistItem.id)).all()
+        return [ChecklistItem(**r._asdict()) for r in rows]
+
+    def decisions(self, item_id: int) -> list[Decision]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(Decision).where(Decision.item_id == item_id).order_by(Decision.id)).all()
+        return [Decision(**r._asdict()) for r in rows]
+
+    def messages_of(self, release_id: int) -> list[ReleaseMessage]:
+        with self.db.connect() as conn:
+            rows = conn.execute(select(ReleaseMessage).where(ReleaseMessage.release_id == release_id)
+                                .order_by(ReleaseMessage.id)).all()
+        return [ReleaseMessage(**r._asdict()) for r in rows]
+
+    # --- Slack-side views ------------------------------------------------------------------------
+    def all_blocks(self, channel: str) -> list[dict[str, Any]]:
+        return [b for m in self.api.messages(channel) for b in (m.get("blocks") or [])]
+
+    def find_button(self, channel: str, item_id: int, action_id: str) -> tuple[str, dict[str, Any], str]:
+        """(message_ts, button, block_id) of the item's button as the channel shows it now."""
+        for m in self.api.messages(channel):
+            for b in m.get("blocks") or []:
+                elements = b.get("elements", []) if b.get("type") == "actions" else [b.get("accessory") or {}]
+                for el in elements:
+                    if el.get("action_id") == action_id and str(el.get("value", "")).split(":")[0] == str(item_id):
+                        return m["ts"], el, b.get("block_id", "")
+        raise AssertionError(f"no {action_id} button for item {item_id} in {channel}")
+
+    def click(self, channel: str, item_id: int, action_id: str, user: str) -> Any:
+        ts, button, block_id = self.find_button(channel, item_id, action_id)
+        return self.driver.click(user=user, channel=channel, message_ts=ts, action_id=action_id,
+                                 value=button["value"], block_id=block_id)
+
+    def item_text(self, channel: str, item_id: int) -> str:
+        for b in self.all_blocks(channel):
+            if b.get("block_id") == f"item-{item_id}":
+                return str((b.get("text") or {}).get("text", ""))
+        raise AssertionError(f"item {item_id} is not shown in {channel}")
+
+    # --- flows -----------------------------------------------------------------------------------
+    def new_release(self, channel: str, name: str = "Payroll to Azure", user: str = "UPM",
+                    start: datetime | None = None) -> Release:
+        start = start or datetime.now(UTC) + timedelta(days=30)
+        text = f"new {name} --cutover {start.strftime('%Y-%m-%dT%H:%M')}Z --duration 4h"
+        r = self.driver.slash(text=text, user=user, channel=channel)
+        assert r.status == 200, r.text
+        wait_until(lambda: self.release_in(channel) is not None and len(self.messages_of(
+            self.release_in(channel).id)) >= 6, timeout=15)  # type: ignore[union-attr]
+        release = self.release_in(channel)
+        assert release is not None
+        return release
+
+    def ok(self, text: str, user: str = "UPM", channel: str = "", responses: int = 0) -> Any:
+        r = self.driver.slash(text=text, user=user, channel=channel)
+        assert r.status == 200, r.text
+        if responses:
+            return self.driver.wait_responses(r, count=responses, timeout=10)
+        return r
+
+
+@contextlib.contextmanager
+def running_stack(database_url: str, tmp: Path) -> Iterator[Stack]:
+    secret = secrets.token_hex(16)
+    with SlackStandIn(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="UBOT") as api:
+        for uid, (name, tz) in PEOPLE.items():
+            api.add_user(uid, name=name, real_name=name.title(), tz=tz)
+        api.add_usergroup(GROUP, handle="wbo-team", users=("UG1", "UG2"))
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=secret, SLACK_API_URL=api.base_url,
+                   DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="INFO")
+        log_path = tmp / f"serve-{port}.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp, stdout=log,
+                                    stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"cutover serve exited early:\n{log_path.read_text()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cutover serve did not become healthy:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            driver = SlackDriver(app_url=base + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
+            engine = make_sync_engine(database_url)
+            try:
+                yield Stack(api=api, driver=driver, database_url=database_url, db=engine, app_url=base,
+                            log_path=log_path)
+            finally:
+                engine.dispose()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.grammar import (
+    HELP_OVERVIEW,
+    USAGE,
+    VERBS,
+    Assign,
+    Cancel,
+    Help,
+    ListReleases,
+    NewModal,
+    NewRelease,
+    NotYetAvailable,
+    Roles,
+    Status,
+    Unassign,
+    UsageError,
+    help_overview,
+    parse,
+    usage_for,
+)
+from domain.model import Subject, SubjectKind
+from domain.roles import ROLES_BY_KEY
+
+CUT = "--cutover 2026-12-05T22:00"
+ALICE = Subject(SubjectKind.USER, "U012ABC")
+BOB = Subject(SubjectKind.USER, "W0BOB99")
+TEAM = Subject(SubjectKind.GROUP, "S012AB")
+
+# --- malformed input -----------------------------------------------------------------------------
+
+# (text, distinctive message fragment, verb whose usage must be attached; None = the overview)
+BAD: list[tuple[str, str, str | None]] = [
+    # verbs
+    ("stauts", "`stauts` is not a `/release` command. Did you mean `status`?", None),
+    ("asign pm <@U012ABC>", "Did you mean `assign`?", None),
+    ("lst", "Did you mean `list`?", None),
+    ("frobnicate", "`frobnicate` is not a `/release` command. See `/release help`.", None),
+    ("REL-5", "To see a release, use `/release status REL-5`", None),
+    ("help frobnicate", "There is no help on `frobnicate`", "help"),
+    ("help stauts", "Did you mean `status`?", "help"),
+    ("help new assign", "Unexpected `assign`", "help"),
+    # roles
+    ("assign ciso <@U012ABC>", "`ciso` is not a role. Roles:", "assign"),
+    ("assign m <@U012ABC>", "`m` could mean `migration-architect`, `migration-engineer`", "assign"),
+    ("unassign project <@U012ABC>", "`project` could mean `project-manager`, `project-sponsor`", "unassign"),
+    ("assign <@U012ABC> pm", "Name the role first", "assign"),
+    ("assign", "`assign` needs a role and at least one person or user group", "assign"),
+    ("assign pm", "`assign pm` needs at least one person or user group", "assign"),
+    ("assign pm REL-3", "`assign pm` needs at least one person or user group", "assign"),
+    # subjects
+    (
+        "assign pm @alice",
+        "`@alice` is plain text, not a mention. Pick the person or group from Slack's autocomplete",
+        "assign",
+    ),
+    ("assign pm alice", "`alice` is not a person or user group", "assign"),
+    ("assign pm <@u012abc>", "is not a valid Slack user mention", "assign"),
+    ("assign pm <@C012ABC>", "is not a valid Slack user mention", "assign"),
+    ("assign pm <!subteam^X1>", "is not a valid Slack user group mention", "assign"),
+    ("assign pm <!channel>", "stands for everyone in a channel", "assign"),
+    ("assign pm <!here|here>", "stands for everyone in a channel", "assign"),
+    ("assign pm <#C0123|general>", "is a channel; assign people or user groups instead", "assign"),
+    ("assign pm <@U012ABC> REL-1 REL-2", "Two release keys, `REL-1` and `REL-2`", "assign"),
+    # release references
+    ("status REL-", "`REL-` is not a release key: keys look like `REL-12`", "status"),
+    ("status REL-x", "`REL-x` is not a release key", "status"),
+    ("status REL-0", "`REL-0` is not a release key: release numbers start at 1", "status"),
+    ("roles rel5", "`rel5` is not a release key", "roles"),
+    ("cancel REL-10000000000", "the number is too large", "cancel"),
+    ("cancel REL-1000000001", "the number is too large", "cancel"),
+    ("status payroll", "Unexpected `payroll`: `status` takes only a release key", "status"),
+    ("status REL-3 now", "Unexpected `now` after `REL-3`", "status"),
+    ("list REL-3", "Unexpected `REL-3`: `list` takes no arguments", "list"),
+    ("assign pm <@U012ABC> REL-x", "`REL-x` is not a release key", "assign"),
+    # new: structure
+    ("new Payroll", "`new` needs `--cutover <datetime>`", "new"),
+    (f"new {CUT}", "`new` needs the release name first", "new"),
+    ("new Payroll --cutover", "`--cutover` needs a value", "new"),
+    (f"new Payroll {CUT} --duration", "`--duration` needs a value", "new"),
+    ("new Payroll --cutover --duration 4h", "`--cutover` needs a value", "new"),
+    (
+        f"new Payroll {CUT} --cutoff 2026-12-06T22:00",
+        "`--cutoff` is not an option of `new`. Did you mean `--cutover`?",
+        "new",
+    ),
+    (f"new Payroll {CUT} --owner me", "`--owner` is not an option of `new`.", "new"),
+    (f"new Payroll {CUT} {CUT}", "`--cutover` is given twice", "new"),
+    (f"new Payroll {CUT} extra", "Unexpected `extra` after `--cutover 2026-12-05T22:00`", "new"),
+    (f"new Payroll {CUT} --template nope", "`nope` is not a template. Templates: `caf-migration-release`", "new"),
+    # new: dates
+    (
+        "new Payroll --cutover 2026-02-30 22:00",
+        "`2026-02-30 22:00` is not a real date: February 2026 has 28 days",
+        "new",
+    ),
+    (
+        "new Payroll --cutover 12/05/2026 22:00",
+        "`12/05/2026 22:00` is not a date and time. Use `2026-12-05T22:00`",
+        "new",
+    ),
+    ("new Payroll --cutover tomorrow", "`tomorrow` is not a date and time", "new"),
+    ("new Payroll --cutover 2026-12-05", "`2026-12-05` has no time of day", "new"),
+    ("new Payroll --cutover 2026-12-05 10pm", "`2026-12-05 10pm` is not a date and time", "new"),
+    ("new Payroll --cutover 1999-12-05 22:00", "the year must be between 2000 and 2100", "new"),
+    ("new Payroll --cutover 2026-12-05T22:00+19:00", "impossible UTC offset", "new"),
+    # new: durations
+    (f"new Payroll {CUT} --duration 0h", "`0h` is not a duration: it must be longer than zero", "new"),
+    (f"new Payroll {CUT} --duration 5x", "`5x` is not a duration. Use e.g. 90m, 4h, 1d", "new"),
+    (f"new Payroll {CUT} --duration 30d", "`30d` is too long", "new"),
+    # new: names
+    (f"new <!channel> rollout {CUT}", "can't contain `&lt;!channel&gt;`: Slack mentions and channel links", "new"),
+    (f"new Ping <@U012ABC> {CUT}", "can't contain `&lt;@U012ABC&gt;`", "new"),
+    (f"new See <#C0123|general> {CUT}", "can't contain `&lt;#C0123|general&gt;`", "new"),
+    (f"new &lt;!here&gt; typed {CUT}", "can't contain `&lt;!here&gt;`", "new"),
+    (f"new Payroll\nmigration {CUT}", "The release name contains a line break", "new"),
+    (f"new Pay\x07roll {CUT}", "invisible control character (U+0007)", "new"),
+    (f"new Pay\u202eroll {CUT}", "invisible control character (U+202E)", "new"),
+    (f'new "" {CUT}', "The release name is empty", "new"),
+    (f"new {'x' * 81} {CUT}", "The release name is 81 characters long; the limit is 80", "new"),
+    (
+        "new Payroll --cutover <!channel>",
+        "`&lt;!channel&gt;` is not a date and time",
+        "new",
+    ),
+    # length
+    ("status " + "x" * 2000, "The text is 2,007 characters long; the limit is 2,000", None),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment", "verb"), BAD, ids=[b[0][:40] for b in BAD])
+def test_malformed_input(text: str, fragment: str, verb: str | None) -> None:
+    with pytest.raises(UsageError) as info:
+        parse(text)
+    error = info.value
+    assert fragment in error.message
+    assert str(error) == error.message
+    assert error.usage == (USAGE[verb] if verb else HELP_OVERVIEW)
+    # One or two sentences, one line: it goes in front of the usage block.
+    assert "\n" not in error.message
+    assert error.message.count(". ") <= 2
+
+
+def test_table_is_big_enough() -> None:
+    assert len(BAD) >= 40
+
+
+def test_echoed_text_is_defused_and_truncated() -> None:
+    with pytest.raises(UsageError) as info:
+        parse("status `<!channel>`" + "y" * 100)
+    message = info.value.message
+    assert "<!channel>" not in message
+    assert "&lt;!channel&gt;" in message
+    assert "…" in message
+    assert message.count("`") % 2 == 0
+
+
+def test_unknown_role_echo_is_defused() -> None:
+    with pytest.raises(UsageError) as info:
+        parse("assign x<!here> <@U012ABC>")
+    assert "<!here>" not in info.value.message
+    assert "is not a role" in info.value.message
+
+
+def test_usage_uses_configured_command() -> None:
+    with pytest.raises(UsageError) as info:
+        parse("stauts", command="/cutover")
+    assert "`/cutover` command" in info.value.message
+    assert "/cutover status" in info.value.usage
+    with pytest.raises(UsageError) as info:
+        parse("assign pm", command="/cutover")
+    assert info.value.usage.startswith("Usage: `/cutover assign <role>")
+
+
+# --- injection-like names --------------------------------------------------------------------------
+
+
+# Names are stored with bound parameters and rendered as escaped text, so these are harmless as data;
+# only Slack markup, which would notify or link people in the channel, is refused.
+@pytest.mark.parametrize(
+    "name",
+    ["'; DROP TABLE releases; --", "{{7*7}}", "$(rm -rf /)", "${jndi:ldap://x}", "Robert'); --", "<script>"],
+)
+def test_injection_like_names_are_plain_names(name: str) -> None:
+    escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    command = parse(f"new {escaped} {CUT}")
+    assert isinstance(command, NewRelease)
+    assert command.name == name
+
+
+# --- valid input ---------------------------------------------------------------------------------
+
+
+def test_empty_and_help() -> None:
+    assert parse("") == Help(None)
+    assert parse("   \n ") == Help(None)
+    assert parse("help") == Help(None)
+    assert parse("HELP") == Help(None)
+    assert parse("help Assign") == Help("assign")
+    assert parse("help channel") == Help("channel")
+    assert parse("assign --help") == Help("assign")
+    assert parse("new -h") == Help("new")
+
+
+def test_simple_verbs() -> None:
+    assert parse("new") == NewModal()
+    assert parse(" NEW ") == NewModal()
+    assert parse("list") == ListReleases()
+    assert parse("status") == Status(None)
+    assert parse("Status rel-3") == Status("REL-3")
+    assert parse("status REL-007") == Status("REL-7")
+    assert parse("status REL-1000000000") == Status("REL-1000000000")
+    assert parse("roles REL-12") == Roles("REL-12")
+    assert parse("roles") == Roles(None)
+    assert parse("cancel") == Cancel(None)
+    assert parse("cancel REL-4") == Cancel("REL-4")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["channel", "schedule REL-3", "move --cutover whenever", "announce it at x y", "cutover start", "RETRO open"],
+)
+def test_later_verbs(text: str) -> None:
+    assert parse(text) == NotYetAvailable(text.split()[0].lower())
+
+
+def test_new_release_forms() -> None:
+    base = datetime(2026, 12, 5, 22, 0)
+    cmd = parse("new Payroll to Azure --cutover 2026-12-05T22:00")
+    assert cmd == NewRelease("Payroll to Azure", cmd.cutover, None, None)  # type: ignore[union-attr]
+    assert isinstance(cmd, NewRelease)
+    assert cmd.cutover.value == base and not cmd.cutover.has_offset
+
+    cmd = parse(
+        'new "Payroll  to   Azure" --cutover 2026-12-05 22:00 --duration 1h30m --template CAF-Migration-Release'
+    )
+    assert isinstance(cmd, NewRelease)
+    assert cmd.name == "Payroll to Azure"
+    assert cmd.cutover.value == base
+    assert cmd.duration == timedelta(hours=1, minutes=30)
+    assert cmd.template == "caf-migration-release"
+
+    cmd = parse("new “ERP wave 2” --duration 8h --cutover 2026-12-05 22:00 +01:00")
+    assert isinstance(cmd, NewRelease)
+    assert cmd.name == "ERP wave 2"
+    assert cmd.cutover.has_offset
+    assert cmd.cutover.value == base.replace(tzinfo=timezone(timedelta(hours=1)))
+
+    cmd = parse("new CRM —cutover 2026-12-05T22:00 Z —duration 4h")  # Slack turned -- into an em dash
+    assert isinstance(cmd, NewRelease)
+    assert cmd.cutover.has_offset and cmd.duration == timedelta(hours=4)
+
+    cmd = parse("new CRM --cutover=2026-12-05 22:00 --duration=2d")
+    assert isinstance(cmd, NewRelease)
+    assert cmd.cutover.value == base and cmd.duration == timedelta(days=2)
+
+    cmd = parse("new Payroll & HR --cutover 2026-12-05T22:00-0500".replace("&", "&amp;"))
+    assert isinstance(cmd, NewRelease)
+    assert cmd.name == "Payroll & HR"
+    assert cmd.cutover.value.utcoffset() == timedelta(hours=-5)
+
+
+def test_new_name_edge_cases() -> None:
+    cmd = parse(f"new {'é' * 80} {CUT}")
+    assert isinstance(cmd, NewRelease) and len(cmd.name) == 80
+    cmd = parse(f"new Payroll -- phase 2 {CUT}")
+    assert isinstance(cmd, NewRelease) and cmd.name == "Payroll -- phase 2"
+    cmd = parse(f"new 👩‍💻 rollout {CUT}")  # emoji joined with U+200D stay allowed
+    assert isinstance(cmd, NewRelease) and cmd.name == "👩‍💻 rollout"
+
+
+def test_assign_subjects() -> None:
+    cmd = parse("assign wbo <@U012ABC|alice> <!subteam^S012AB|@finance> <@U012ABC> <@W0BOB99> rel-3")
+    assert cmd == Assign(ROLES_BY_KEY["workload-business-owner"], (ALICE, TEAM, BOB), "REL-3")
+
+    cmd = parse("ASSIGN Migration-Eng <@U012ABC>")
+    assert cmd == Assign(ROLES_BY_KEY["migration-engineer"], (ALICE,), None)
+
+    cmd = parse("assign sec REL-9 <@U012ABC|alice smith>")
+    assert cmd == Assign(ROLES_BY_KEY["security-officer"], (ALICE,), "REL-9")
+
+    cmd = parse("unassign uat <!subteam^S012AB> <!subteam^S012AB|@testers>")
+    assert cmd == Unassign(ROLES_BY_KEY["uat-tester"], (TEAM,), None)
+
+
+def test_assign_glued_tokens_fail_specifically() -> None:
+    with pytest.raises(UsageError, match="is not a role"):
+        parse("assign pm<@U012ABC>")
+
+
+# --- usage text ----------------------------------------------------------------------------------
+
+
+def test_usage_covers_every_verb_with_example() -> None:
+    assert set(USAGE) == set(VERBS)
+    for verb, text in USAGE.items():
+        assert text.startswith(f"Usage: `/release {verb}")
+        assert f"Example: `/release {verb}" in text
+        assert usage_for(verb, "/x").startswith(f"Usage: `/x {verb}")
+
+
+def test_help_overview_lists_every_verb() -> None:
+    for verb in VERBS:
+        assert f"`/release {verb}" in HELP_OVERVIEW
+    assert "Coming in a later version" in HELP_OVERVIEW
+    assert "/release" not in help_overview("/cut")
+    assert "`/cut new" in help_overview("/cut")
+
+
+def test_examples_in_usage_parse() -> None:
+    # Examples use plain @names for readability; with real mentions they must parse.
+    for verb in VERBS:
+        example = USAGE[verb].split("Example: `/release ", 1)[1].rstrip("`")
+        example = example.replace("@dana", "<@U0DANA1>").replace("@lee", "<@U0LEE11>")
+        parse(example)
