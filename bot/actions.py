@@ -17,7 +17,7 @@ from bot.access import roles_for
 from bot.components import Components
 from bot.replies import ephemeral, payload
 from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
-from domain.policy import judge, next_state, roles_needed
+from domain.policy import NotApplicable, judge, next_state, roles_needed
 from domain.template import available_templates
 from domain.timeparse import TimeParseError, parse_duration
 from messages.common import Rendered, escape
@@ -237,8 +237,8 @@ async def _check(
     if item.version != version:
         return StaleButton()
     nxt = next_state(item, kind)
-    if isinstance(nxt, str):
-        return Refuse(info_message(f"“{escape(item.title)}” {nxt}"))
+    if isinstance(nxt, NotApplicable):
+        return Refuse(info_message(f"“{escape(item.title)}” {nxt.reason}"))
     return Go(view, item, verdict.via_role, nxt)
 
 

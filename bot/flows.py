@@ -20,7 +20,7 @@ from domain.template import available_templates, load_template
 from domain.time import utcnow
 from domain.timeparse import TimeParseError, to_utc
 from messages.common import Rendered, escape
-from messages.dates import slack_date
+from messages.dates import slack_date, slack_window
 from messages.help import info_message, usage_error_message
 from messages.modals import new_release_modal
 
@@ -155,7 +155,7 @@ async def create(
         channel_id,
         user_id,
         info_message(
-            f"Created *{release.key}* “{escape(name)}”: cutover {slack_date(start_utc)} – {slack_date(start_utc + duration)}. "
+            f"Created *{release.key}* “{escape(name)}”: cutover {slack_window(start_utc, start_utc + duration)}. "
             f"You are its Project Manager. Next: `{c.settings.slash_command} assign <role> @person` "
             f"(see `{c.settings.slash_command} roles`)."
         ),

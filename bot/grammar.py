@@ -456,7 +456,8 @@ class _Parser:
         # Slack escaped the user's literal &, < and >; the name is kept as plain text like a form's input.
         name = html.unescape(raw) if "&" in raw else raw
         name = " ".join(name.split())
-        if len(name) >= 2 and _QUOTES.get(name[0]) == name[-1]:
+        # Only a quote pair around the whole name: `'a' and 'b'` keeps its quotes.
+        if len(name) >= 2 and _QUOTES.get(name[0]) == name[-1] and name[-1] not in name[1:-1]:
             name = name[1:-1].strip()
         if not name:
             raise self.fail("new", "The release name is empty.")
@@ -487,6 +488,8 @@ class _Parser:
         subjects: list[Subject] = []
         release: str | None = None
         for token in args[1:]:
+            if not token.text.strip(","):
+                continue  # "<@U1>, <@U2>" is a natural way to list people
             ref = self.release_ref(verb, token)
             if ref is not None:
                 if release is not None:

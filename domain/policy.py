@@ -59,24 +59,31 @@ def roles_needed(item: ItemView, kind: DecisionKind) -> tuple[str, ...]:
     return (PROJECT_MANAGER,)
 
 
-def next_state(item: ItemView, kind: DecisionKind) -> ItemState | str:
-    """The item's state after the decision, or a sentence saying why it does not apply."""
+@dataclass(frozen=True)
+class NotApplicable:
+    """Why a decision does not apply to the item in its current state."""
+
+    reason: str
+
+
+def next_state(item: ItemView, kind: DecisionKind) -> ItemState | NotApplicable:
+    """The item's state after the decision, or why it does not apply."""
     if kind is DecisionKind.DONE:
         if item.is_gate:
-            return "is a sign-off: it is approved or rejected, not marked done."
-        return ItemState.DONE if item.state is ItemState.PENDING else "is already done."
+            return NotApplicable("is a sign-off: it is approved or rejected, not marked done.")
+        return ItemState.DONE if item.state is ItemState.PENDING else NotApplicable("is already done.")
     if kind in (DecisionKind.APPROVE, DecisionKind.REJECT):
         if not item.is_gate:
-            return "is not a sign-off; mark it done instead."
+            return NotApplicable("is not a sign-off; mark it done instead.")
         if kind is DecisionKind.APPROVE:
-            return ItemState.APPROVED if item.state is not ItemState.APPROVED else "is already approved."
+            return ItemState.APPROVED if item.state is not ItemState.APPROVED else NotApplicable("is already approved.")
         if item.state is ItemState.REJECTED:
-            return "is already rejected."
+            return NotApplicable("is already rejected.")
         if item.state is ItemState.APPROVED:
-            return "is approved; undo the approval first."
+            return NotApplicable("is approved; undo the approval first.")
         return ItemState.REJECTED
     if item.state is ItemState.PENDING:
-        return "has no decision to undo."
+        return NotApplicable("has no decision to undo.")
     return ItemState.PENDING
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, func, select
 
-from sandbox.driver import SlackDriver, wait_until
+from sandbox.driver import SlackDriver
 from sandbox.webapi import SlackStandIn
 from storage.db import make_sync_engine
 from storage.models import ChecklistItem, Decision, Release, ReleaseMessage, RoleAssignment
@@ -117,6 +118,13 @@ class Stack:
                         return m["ts"], el, b.get("block_id", "")
         raise AssertionError(f"no {action_id} button for item {item_id} in {channel}")
 
+    def has_button(self, channel: str, item_id: int, action_id: str) -> bool:
+        try:
+            self.find_button(channel, item_id, action_id)
+        except AssertionError:
+            return False
+        return True
+
     def click(self, channel: str, item_id: int, action_id: str, user: str) -> Any:
         ts, button, block_id = self.find_button(channel, item_id, action_id)
         return self.driver.click(user=user, channel=channel, message_ts=ts, action_id=action_id,
@@ -135,11 +143,18 @@ class Stack:
         text = f"new {name} --cutover {start.strftime('%Y-%m-%dT%H:%M')}Z --duration 4h"
         r = self.driver.slash(text=text, user=user, channel=channel)
         assert r.status == 200, r.text
-        wait_until(lambda: self.release_in(channel) is not None and len(self.messages_of(
-            self.release_in(channel).id)) >= 6, timeout=15)  # type: ignore[union-attr]
+        # The creator is told once the whole checklist is posted.
+        told = self.driver.wait_responses(r, count=1, timeout=15)
+        assert "Created" in str(told), told
         release = self.release_in(channel)
         assert release is not None
         return release
+
+    def answer(self, text: str, user: str = "UPM", channel: str = "") -> str:
+        """The immediate (ephemeral) answer to a command, as readable text."""
+        r = self.driver.slash(text=text, user=user, channel=channel)
+        assert r.status == 200, r.text
+        return json.dumps(r.json, ensure_ascii=False) if r.json is not None else r.text
 
     def ok(self, text: str, user: str = "UPM", channel: str = "", responses: int = 0) -> Any:
         r = self.driver.slash(text=text, user=user, channel=channel)

@@ -37,7 +37,7 @@ def test_new_release_by_text_posts_a_complete_checklist(stack: Stack) -> None:
     # The creator heard back privately and holds the Project Manager role.
     created = [r for r in stack.api.responses() if f"REL-{rel.number}" in json.dumps(r)]
     assert created, "the creator is told the key"
-    assert "Project Manager" in stack.ok(f"roles REL-{rel.number}", channel=ch).text
+    assert "Project Manager" in stack.answer(f"roles REL-{rel.number}", channel=ch)
 
 
 def test_new_release_by_modal(stack: Stack) -> None:
@@ -101,7 +101,7 @@ def test_roles_and_role_gated_approval(stack: Stack) -> None:
     out = stack.ok(f"assign wbo <@UWBO> {key}", channel=ch, responses=1)
     assert "Workload Business Owner" in json.dumps(out)
     stack.ok(f"assign workload-business-owner <!subteam^{GROUP}|@wbo-team> {key}", channel=ch, responses=1)
-    roles = stack.ok(f"roles {key}", channel=ch).text
+    roles = stack.answer(f"roles {key}", channel=ch)
     assert "<@UWBO>" in roles and f"<!subteam^{GROUP}>" in roles
 
     # Still refused for someone else, now naming the holders.
@@ -128,8 +128,8 @@ def test_roles_and_role_gated_approval(stack: Stack) -> None:
     wait_until(lambda: len(stack.decisions(gate2.id)) == 1)
     assert stack.decisions(gate2.id)[0].user_id == "UG1"
 
-    status = stack.ok(f"status {key}", channel=ch).text
-    assert "<@UWBO>" in status and "Outage window" in status
+    status = stack.answer(f"status {key}", channel=ch)
+    assert "<@UWBO>" in status and "outage window" in status.lower()
 
 
 def test_reject_needs_a_reason_and_undo(stack: Stack) -> None:
@@ -165,9 +165,9 @@ def test_reject_needs_a_reason_and_undo(stack: Stack) -> None:
     wait_until(lambda: len(stack.decisions(gate.id)) == 2)
     assert stack.decisions(gate.id)[1].kind == "undo"
     assert stack.item(rel.id, "bt.signoff").state == "pending"
-    wait_until(lambda: bool(stack.find_button(ch, gate.id, "item.reject")))
+    wait_until(lambda: stack.has_button(ch, gate.id, "item.reject"))
 
-    status = stack.ok(f"status {key}", channel=ch).text
+    status = stack.answer(f"status {key}", channel=ch)
     assert "UAT sign-off" in status or "sign-off" in status.lower()
 
 
@@ -180,8 +180,8 @@ def test_done_button_by_responsible_role_or_pm(stack: Stack) -> None:
     stack.click(ch, task.id, "item.done", "UPM")  # the creator is Project Manager
     wait_until(lambda: len(stack.decisions(task.id)) == 1)
     assert stack.decisions(task.id)[0].role_key == "project-manager"
-    wait_until(lambda: bool(stack.find_button(ch, task.id, "item.undo")))
-    progress = stack.ok(f"status REL-{rel.number}", channel=ch).text
+    wait_until(lambda: stack.has_button(ch, task.id, "item.undo"))
+    progress = stack.answer(f"status REL-{rel.number}", channel=ch)
     assert re.search(r"1\s*/\s*\d+", progress)
 
 

@@ -91,15 +91,7 @@ def test_twenty_concurrent_decisions_all_recorded_and_shown(stack: Stack) -> Non
         assert list(pool.map(click, targets)) == [200] * 20
     wait_until(lambda: all(len(stack.decisions(t.id)) == 1 for t in tasks), timeout=20)
 
-    def all_shown() -> bool:
-        for t in tasks:
-            try:
-                stack.find_button(ch, t.id, "item.undo")
-            except AssertionError:
-                return False
-        return True
-
-    wait_until(all_shown, timeout=20)
+    wait_until(lambda: all(stack.has_button(ch, t.id, "item.undo") for t in tasks), timeout=20)
     summary = stack.api.messages(ch)[0]
     assert "20" in json.dumps(summary["blocks"])  # overall progress counts them all
 

@@ -267,6 +267,8 @@ def test_new_release_forms() -> None:
 def test_new_name_edge_cases() -> None:
     cmd = parse(f"new {'é' * 80} {CUT}")
     assert isinstance(cmd, NewRelease) and len(cmd.name) == 80
+    cmd = parse(f"new 'a' and 'b' {CUT}")
+    assert isinstance(cmd, NewRelease) and cmd.name == "'a' and 'b'"
     cmd = parse(f"new Payroll -- phase 2 {CUT}")
     assert isinstance(cmd, NewRelease) and cmd.name == "Payroll -- phase 2"
     cmd = parse(f"new 👩‍💻 rollout {CUT}")  # emoji joined with U+200D stay allowed
@@ -282,6 +284,9 @@ def test_assign_subjects() -> None:
 
     cmd = parse("assign sec REL-9 <@U012ABC|alice smith>")
     assert cmd == Assign(ROLES_BY_KEY["security-officer"], (ALICE,), "REL-9")
+
+    cmd = parse("assign uat <@U012ABC> , <!subteam^S012AB>, <@W0BOB99>")
+    assert cmd == Assign(ROLES_BY_KEY["uat-tester"], (ALICE, TEAM, BOB), None)
 
     cmd = parse("unassign uat <!subteam^S012AB> <!subteam^S012AB|@testers>")
     assert cmd == Unassign(ROLES_BY_KEY["uat-tester"], (TEAM,), None)

@@ -13,7 +13,7 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from domain.policy import groups_to_resolve, is_overdue, judge, may_manage, next_state, roles_of
+from domain.policy import NotApplicable, groups_to_resolve, is_overdue, judge, may_manage, next_state, roles_of
 
 T0 = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
 GATE = ItemView(1, "cc.window_appr", "change_comm", 0, "Outage window approved", ("project-manager",),
@@ -81,15 +81,16 @@ def test_closed_release_refuses_everything() -> None:
 def test_state_transitions() -> None:
     assert next_state(GATE, DecisionKind.APPROVE) is ItemState.APPROVED
     assert next_state(GATE, DecisionKind.REJECT) is ItemState.REJECTED
-    assert isinstance(next_state(GATE, DecisionKind.DONE), str)
-    assert isinstance(next_state(TASK, DecisionKind.APPROVE), str)
+    assert isinstance(next_state(GATE, DecisionKind.DONE), NotApplicable)
+    assert isinstance(next_state(TASK, DecisionKind.APPROVE), NotApplicable)
     assert next_state(TASK, DecisionKind.DONE) is ItemState.DONE
-    assert isinstance(next_state(TASK, DecisionKind.UNDO), str)  # nothing to undo
+    assert isinstance(next_state(TASK, DecisionKind.UNDO), NotApplicable)  # nothing to undo
     rejected = ItemView(**{**GATE.__dict__, "state": ItemState.REJECTED})
     assert next_state(rejected, DecisionKind.APPROVE) is ItemState.APPROVED
     assert next_state(rejected, DecisionKind.UNDO) is ItemState.PENDING
     approved = ItemView(**{**GATE.__dict__, "state": ItemState.APPROVED})
-    assert "undo the approval first" in str(next_state(approved, DecisionKind.REJECT))
+    refused = next_state(approved, DecisionKind.REJECT)
+    assert isinstance(refused, NotApplicable) and "undo the approval first" in refused.reason
 
 
 def test_overdue_and_managers() -> None:
