@@ -57,6 +57,7 @@ class Stack:
     db: Engine
     app_url: str
     log_path: Path
+    signing_secret: str
     _channels: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- workspace -------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def running_stack(database_url: str, tmp: Path) -> Iterator[Stack]:
             engine = make_sync_engine(database_url)
             try:
                 yield Stack(api=api, driver=driver, database_url=database_url, db=engine, app_url=base,
-                            log_path=log_path)
+                            log_path=log_path, signing_secret=secret)
             finally:
                 engine.dispose()
         finally:
