@@ -49,7 +49,7 @@ async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
             args.update(body)
     elif request.content_type == "application/x-www-form-urlencoded" or not raw.strip():
         try:
-            args.update(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False))
+            args.update(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True))
         except UnicodeDecodeError:
             return args, "invalid_form_data"
     else:
@@ -151,7 +151,7 @@ class SlackStandIn:
             log.exception("sandbox handler for %s crashed", method)
             reply = Reply({"ok": False, "error": "internal_error", "sandbox_exception": repr(exc)}, 500)
         with self._ws.lock:
-            self._ws.record_call(
+            self._ws.calls.append(
                 Call(method, copy.deepcopy(args), reply.status, copy.deepcopy(reply.body), at, request.method)
             )
         return web.json_response(reply.body, status=reply.status, headers=reply.headers)

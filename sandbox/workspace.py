@@ -395,6 +395,3 @@ class Workspace:
             token=token, url=url, created_at=time.monotonic(), channel=channel, message_ts=message_ts, user=user
         )
         return url
-
-    def record_call(self, call: Call) -> None:
-        self.calls.append(call)
