@@ -8,7 +8,7 @@ import yaml
 from bot.manifest import PLACEHOLDER_URL, render
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+SCHEMA = ROOT / "tests" / "fixtures" / "manifest.schema.1.0.0.json"
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
