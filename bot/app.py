@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -10,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import actions, commands
 from bot.components import Components
 from bot.live import LiveMessages
+from bot.sender import Sender, make_post_client
 from bot.settings import Settings
 from bot.slackapi import Directory, make_client
 from bot.tasks import TaskTracker
@@ -18,10 +23,21 @@ from storage.db import make_async_engine, make_sessionmaker
 log = logging.getLogger(__name__)
 
 
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 def build_components(settings: Settings) -> Components:
-    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    token = settings.slack_bot_token.get_secret_value()
+    client = make_client(token, settings.slack_api_url)
     engine = make_async_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
+    sender = Sender(
+        sessions,
+        make_post_client(token, settings.slack_api_url),
+        worker_id=worker_id(),
+        grace=timedelta(seconds=settings.announcement_grace),
+    )
     return Components(
         settings=settings,
         engine=engine,
@@ -30,6 +46,7 @@ def build_components(settings: Settings) -> Components:
         directory=Directory(client),
         live=LiveMessages(sessions, client),
         tasks=TaskTracker(),
+        sender=sender,
     )
 
 

@@ -76,16 +76,17 @@ async def _run_socket(settings: Settings) -> None:
     from bot.app import create_app
 
     assert settings.slack_app_token is not None
+    from bot.scheduler import start_scheduler
+
     app, components = create_app(settings, socket_mode=True)
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    scheduler = start_scheduler(components) if settings.run_scheduler else None
     await handler.connect_async()
     try:
-        await stop.wait()
+        await _wait_for_signal()
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         await handler.close_async()
         await components.tasks.drain(grace=10.0)
         await components.engine.dispose()
@@ -94,10 +95,22 @@ async def _run_socket(settings: Settings) -> None:
 def cmd_worker(_args: argparse.Namespace) -> None:
     settings = _settings()
     _logging(settings.log_level)
-    logging.getLogger("cutover.worker").info(
-        "worker started; this version schedules no background jobs yet, so it waits for SIGTERM"
-    )
-    asyncio.run(_wait_for_signal())
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    from bot.app import build_components
+    from bot.scheduler import start_scheduler
+
+    components = build_components(settings)
+    scheduler = start_scheduler(components)
+    logging.getLogger("cutover.worker").info("worker %s sending announcements", components.sender.worker_id)
+    try:
+        await _wait_for_signal()
+    finally:
+        scheduler.shutdown(wait=False)
+        await components.tasks.drain(grace=10.0)
+        await components.engine.dispose()
 
 
 async def _wait_for_signal() -> None:

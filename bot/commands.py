@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from messages.announcements import schedule_message
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import flows
+from bot import announce_flows, flows
 from bot.components import Components
 from bot.grammar import (
+    Announce,
     Assign,
     Cancel,
     Help,
     ListReleases,
+    Move,
     NewModal,
     NewRelease,
     NotYetAvailable,
     Roles,
+    Schedule,
+    SetChannel,
     Status,
     Unassign,
     UsageError,
@@ -30,6 +35,7 @@ from bot.replies import ephemeral
 from domain.time import utcnow
 from messages.help import help_message, info_message, usage_error_message
 from messages.status import release_list_message, roles_message, status_message
+from storage.announcements import schedule, stakeholder_channels
 from storage.queries import active_releases, load_release_view, release_view
 
 log = logging.getLogger(__name__)
@@ -90,7 +96,7 @@ def register(app: AsyncApp, c: Components) -> None:
                 rows = await active_releases(session, team_id)
                 views = [release_view(r) for r in rows]
             await ack(**ephemeral(release_list_message(views, utcnow())))
-        elif isinstance(cmd, Status | Roles | Assign | Unassign | Cancel):
+        elif isinstance(cmd, Status | Roles | Assign | Unassign | Cancel | SetChannel | Schedule | Move | Announce):
             try:
                 async with c.sessions() as session:
                     release_id = await resolve_release(session, team_id, channel_id, cmd.release)
@@ -102,6 +108,22 @@ def register(app: AsyncApp, c: Components) -> None:
             assert view is not None
             if isinstance(cmd, Status):
                 await ack(**ephemeral(status_message(view, utcnow())))
+            elif isinstance(cmd, Schedule):
+                async with c.sessions() as session:
+                    anns = await schedule(session, view.id)
+                    channels = await stakeholder_channels(session, view.id)
+                await ack(**ephemeral(schedule_message(view, anns, channels, utcnow())))
+            elif isinstance(cmd, SetChannel | Move | Announce):
+                await ack()
+                work = {
+                    SetChannel: announce_flows.set_channel,
+                    Move: announce_flows.move,
+                    Announce: announce_flows.announce,
+                }[type(cmd)]
+                c.tasks.spawn(
+                    work(c, view, cmd, user_id=user_id, respond=respond),  # type: ignore[operator]
+                    context=f"{type(cmd).__name__.lower()} on {view.key} by {user_id}",
+                )
             elif isinstance(cmd, Roles):
                 await ack(**ephemeral(roles_message(view)))
             elif isinstance(cmd, Assign | Unassign):

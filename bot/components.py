@@ -8,6 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.live import LiveMessages
+from bot.sender import Sender
 from bot.settings import Settings
 from bot.slackapi import Directory
 from bot.tasks import TaskTracker
@@ -22,3 +23,4 @@ class Components:
     directory: Directory
     live: LiveMessages
     tasks: TaskTracker
+    sender: Sender

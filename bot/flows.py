@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import releases
 from bot.access import roles_for
+from bot.announcing import cancel_pending
 from bot.components import Components
 from bot.grammar import Assign, NewRelease, Unassign, usage_for
 from bot.replies import ephemeral, payload
@@ -177,6 +178,16 @@ async def _may_manage(c: Components, view: ReleaseView, user_id: str) -> bool:
     return may_manage(view, user_id, held)
 
 
+async def manager_refusal(c: Components, view: ReleaseView, user_id: str, doing: str) -> Rendered | None:
+    """None when the user manages the release; else the ephemeral explanation."""
+    if await _may_manage(c, view, user_id):
+        return None
+    return info_message(
+        f":no_entry: Only {view.key}'s creator or a Project Manager may {doing} it. "
+        f"Project Managers: {_holders(view, PROJECT_MANAGER)}."
+    )
+
+
 def _mentions(subjects: list[Subject]) -> str:
     return ", ".join(s.mention for s in subjects)
 
@@ -185,15 +196,8 @@ async def change_roles(
     c: Components, view: ReleaseView, cmd: Assign | Unassign, *, user_id: str, respond: AsyncRespond
 ) -> None:
     verb = "assign" if isinstance(cmd, Assign) else "unassign"
-    if not await _may_manage(c, view, user_id):
-        await respond(
-            **ephemeral(
-                info_message(
-                    f":no_entry: Only {view.key}'s creator or a Project Manager may {verb} roles. "
-                    f"Project Managers: {_holders(view, PROJECT_MANAGER)}."
-                )
-            )
-        )
+    if refusal := await manager_refusal(c, view, user_id, f"{verb} roles on"):
+        await respond(**ephemeral(refusal))
         return
     async with c.sessions() as session, session.begin():
         if isinstance(cmd, Assign):
@@ -230,23 +234,18 @@ async def _post_notice(c: Components, view: ReleaseView, text: str) -> None:
 
 
 async def cancel_release(c: Components, view: ReleaseView, *, user_id: str, respond: AsyncRespond) -> None:
-    if not await _may_manage(c, view, user_id):
-        await respond(
-            **ephemeral(
-                info_message(
-                    f":no_entry: Only {view.key}'s creator or a Project Manager may cancel it. "
-                    f"Project Managers: {_holders(view, PROJECT_MANAGER)}."
-                )
-            )
-        )
+    if refusal := await manager_refusal(c, view, user_id, "cancel"):
+        await respond(**ephemeral(refusal))
         return
     async with c.sessions() as session, session.begin():
         changed = await releases.cancel(session, view.id)
+        stopped = await cancel_pending(session, view.id, utcnow()) if changed else 0
     if not changed:
         await respond(
             **ephemeral(info_message(f"{view.key} is {view.state.value.replace('_', ' ')}; nothing to cancel."))
         )
         return
-    await respond(**ephemeral(info_message(f"Cancelled {view.key}.")))
+    extra = f" {stopped} pending announcement deliveries were cancelled." if stopped else ""
+    await respond(**ephemeral(info_message(f"Cancelled {view.key}.{extra}")))
     await _post_notice(c, view, f"<@{user_id}> cancelled *{view.key}* “{escape(view.name)}”. Its checklist is closed.")
     c.tasks.spawn(c.live.refresh(view.id), context=f"refresh {view.key}")

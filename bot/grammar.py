@@ -21,12 +21,13 @@ from typing import TypeAlias, TypeVar
 
 from domain.model import Subject, SubjectKind
 from domain.roles import Role, UnknownRole, resolve_role
-from domain.template import available_templates
+from domain.template import AUDIENCES, available_templates
 from domain.timeparse import ParsedDateTime, TimeParseError, parse_datetime, parse_duration
 
 DEFAULT_COMMAND = "/release"
 MAX_TEXT = 2000
 MAX_NAME = 80
+MAX_ANNOUNCEMENT = 2000
 MAX_RELEASE_NUMBER = 10**9
 
 _T = TypeVar("_T")
@@ -97,12 +98,55 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class SetChannel:
+    audience: str  # one of domain.template.AUDIENCES, lower-case
+    channel_id: str  # C… or G…
+    release: str | None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    release: str | None
+
+
+@dataclass(frozen=True)
+class Move:
+    cutover: ParsedDateTime  # naive unless the user typed an offset: read it in their Slack zone
+    duration: timedelta | None  # None: keep the window's current length
+    release: str | None
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Exactly one of `audience` and `channel_id` is set."""
+
+    audience: str | None
+    channel_id: str | None
+    at: ParsedDateTime
+    text: str  # Slack mrkdwn as it arrived (escapes and user mentions kept), trimmed
+    release: str | None
+
+
+@dataclass(frozen=True)
 class NotYetAvailable:
     verb: str
 
 
 Command: TypeAlias = (
-    Help | NewModal | NewRelease | ListReleases | Status | Roles | Assign | Unassign | Cancel | NotYetAvailable
+    Help
+    | NewModal
+    | NewRelease
+    | ListReleases
+    | Status
+    | Roles
+    | Assign
+    | Unassign
+    | Cancel
+    | SetChannel
+    | Schedule
+    | Move
+    | Announce
+    | NotYetAvailable
 )
 
 
@@ -138,20 +182,23 @@ _VERBS: dict[str, _Verb] = {
         "channel <audience> <#channel> [REL-n]",
         "set the stakeholder channel for business, it, support or all",
         "channel business #payroll-news REL-3",
-        later=True,
+        note="Pick the channel from Slack's # autocomplete list. Audiences: " + ", ".join(AUDIENCES) + ".",
     ),
-    "schedule": _Verb("schedule [REL-n]", "the announcement plan", "schedule REL-3", later=True),
+    "schedule": _Verb(
+        "schedule [REL-n]", "the announcement plan: when, where, and the state of each", "schedule REL-3"
+    ),
     "move": _Verb(
         "move --cutover <datetime> [--duration <dur>] [REL-n]",
-        "move the cutover window",
+        "move the cutover window (planned announcements move with it)",
         "move --cutover 2026-12-12 22:00 REL-3",
-        later=True,
+        note="Without `--duration` the window keeps its length.",
     ),
     "announce": _Verb(
-        "announce <audience|#channel> at <datetime> <text>",
+        "announce <audience|#channel> at <datetime> <text> [REL-n]",
         "schedule an extra announcement",
         "announce it at 2026-12-04 09:00 Final runbook is in the channel",
-        later=True,
+        note="Audiences: " + ", ".join(AUDIENCES) + ", or a channel picked with #. "
+        "`@channel`, `@here` and `@everyone` are not allowed in the text.",
     ),
     "cutover": _Verb(
         "cutover start|complete|rollback [REL-n]", "drive the cutover window", "cutover start REL-3", later=True
@@ -184,13 +231,13 @@ def help_overview(command: str = DEFAULT_COMMAND) -> str:
         [
             f"*`{command}` commands*",
             *now,
-            "*Coming in a later version*",
-            *later,
+            *(["*Coming in a later version*", *later] if later else []),
             "Release keys look like `REL-3`; inside a release's channel you can leave them out.",
             "Dates: `2026-12-05 22:00` (your Slack time zone) or with an offset, e.g. `2026-12-05T22:00Z`. "
             "Durations: `90m`, `4h`, `1d`.",
             "Roles: a slug such as `workload-business-owner`, an alias such as `wbo`, or an unambiguous prefix. "
             "Pick people and groups from Slack's @ autocomplete.",
+            "Audiences: " + ", ".join(f"`{a}`" for a in AUDIENCES) + ". Pick channels from Slack's # autocomplete.",
             f"`{command} help <command>` explains one command.",
         ]
     )
@@ -242,6 +289,8 @@ _BROADCAST = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 _SLACK_SEQUENCE = re.compile(r"<[@!#][^>]*>?")
+_CHANNEL = re.compile(r"<#([^|>]*)(?:\|[^>]*)?>")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "„": "“", "«": "»"}
 # Zero-width (non-)joiners are format characters that emoji sequences and some scripts need.
@@ -301,6 +350,12 @@ class _Parser:
             return self.help(args)
         if verb == "new":
             return self.new(args, text)
+        if verb == "channel":
+            return self.channel(args)
+        if verb == "move":
+            return self.move(args)
+        if verb == "announce":
+            return self.announce(args, text)
         if verb == "list":
             self.no_more(verb, args)
             return ListReleases()
@@ -311,6 +366,8 @@ class _Parser:
             return Status(release)
         if verb == "roles":
             return Roles(release)
+        if verb == "schedule":
+            return Schedule(release)
         return Cancel(release)
 
     def unknown_verb(self, word: str) -> UsageError:
@@ -380,50 +437,16 @@ class _Parser:
             raise self.fail("new", "`new` needs the release name first, before the options.")
         name = self.release_name(text[name_tokens[0].start : name_tokens[-1].end])
 
-        values: dict[str, str] = {}
-        rest = args[first_option:]
-        i = 0
-        while i < len(rest):
-            option = _option(rest[i].text)
-            if option is None:
-                # Only reachable after an option's value: name words were all taken before the options.
-                previous = " ".join(t.text for t in rest[:i])
-                raise self.fail(
-                    "new",
-                    f"Unexpected `{_show(rest[i].text)}` after `{_show(previous)}`. "
-                    "The release name goes before the options.",
-                )
-            key, inline = option
-            shown = f"--{key}"
-            if key not in _NEW_OPTIONS:
-                close = difflib.get_close_matches(key, _NEW_OPTIONS, n=1, cutoff=0.6)
-                hint = f" Did you mean `--{close[0]}`?" if close else ""
-                known = ", ".join(f"`--{o}`" for o in _NEW_OPTIONS)
-                raise self.fail("new", f"`{_show(rest[i].text)}` is not an option of `new`.{hint} Options: {known}.")
-            if key in values:
-                raise self.fail("new", f"`{shown}` is given twice; give it once.")
-            i += 1
-            words: list[str] = []
-            if inline:
-                words.append(inline)
-            elif i < len(rest) and _option(rest[i].text) is None:
-                words.append(rest[i].text)
-                i += 1
-            if not words:
-                raise self.fail("new", f"`{shown}` needs a value, e.g. `{shown} {_EXAMPLE_VALUES[key]}`.")
-            if key == "cutover":
-                # A date and a time typed as two words, then possibly an offset typed as a third.
-                if (
-                    i < len(rest)
-                    and _option(rest[i].text) is None
-                    and (_DATE_ONLY.fullmatch(words[0]) or _TIME_LIKE.fullmatch(rest[i].text))
-                ):
-                    words.append(rest[i].text)
-                    i += 1
-                if i < len(rest) and _OFFSET_WORD.fullmatch(rest[i].text):
-                    words.append(rest[i].text)
-                    i += 1
-            values[key] = " ".join(words)
+        def stray(rest: Sequence[_Token], i: int) -> None:
+            # Only reachable after an option's value: name words were all taken before the options.
+            previous = " ".join(t.text for t in rest[:i])
+            raise self.fail(
+                "new",
+                f"Unexpected `{_show(rest[i].text)}` after `{_show(previous)}`. "
+                "The release name goes before the options.",
+            )
+
+        values = self.options("new", args[first_option:], _NEW_OPTIONS, stray)
 
         if "cutover" not in values:
             raise self.fail(
@@ -439,6 +462,56 @@ class _Parser:
                 names = ", ".join(f"`{k}`" for k in available)
                 raise self.fail("new", f"`{_show(values['template'])}` is not a template. Templates: {names}.")
         return NewRelease(name=name, cutover=cutover, duration=duration, template=template)
+
+    def options(
+        self,
+        verb: str,
+        rest: Sequence[_Token],
+        known: tuple[str, ...],
+        stray: Callable[[Sequence[_Token], int], None],
+    ) -> dict[str, str]:
+        """Option name → value text for `--name value` / `--name=value`. `stray(rest, i)` gets each token that
+        is neither an option nor an option's value: it raises, or takes the token as something else."""
+        values: dict[str, str] = {}
+        i = 0
+        while i < len(rest):
+            option = _option(rest[i].text)
+            if option is None:
+                stray(rest, i)
+                i += 1
+                continue
+            key, inline = option
+            shown = f"--{key}"
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f" Did you mean `--{close[0]}`?" if close else ""
+                names = ", ".join(f"`--{o}`" for o in known)
+                raise self.fail(verb, f"`{_show(rest[i].text)}` is not an option of `{verb}`.{hint} Options: {names}.")
+            if key in values:
+                raise self.fail(verb, f"`{shown}` is given twice; give it once.")
+            i += 1
+            words: list[str] = []
+            if inline:
+                words.append(inline)
+            elif i < len(rest) and _option(rest[i].text) is None:
+                words.append(rest[i].text)
+                i += 1
+            if not words:
+                raise self.fail(verb, f"`{shown}` needs a value, e.g. `{shown} {_EXAMPLE_VALUES[key]}`.")
+            if key == "cutover":
+                # A date and a time typed as two words, then possibly an offset typed as a third.
+                if (
+                    i < len(rest)
+                    and _option(rest[i].text) is None
+                    and (_DATE_ONLY.fullmatch(words[0]) or _TIME_LIKE.fullmatch(rest[i].text))
+                ):
+                    words.append(rest[i].text)
+                    i += 1
+                if i < len(rest) and _OFFSET_WORD.fullmatch(rest[i].text):
+                    words.append(rest[i].text)
+                    i += 1
+            values[key] = " ".join(words)
+        return values
 
     def timed(self, verb: str, parser: Callable[[str], _T], value: str) -> _T:
         try:
@@ -540,5 +613,185 @@ class _Parser:
             verb, f"`{shown}` is not a person or user group. Mention them with @ and pick them from the list."
         )
 
+    # channel ------------------------------------------------------------------------------------
+
+    def channel(self, args: Sequence[_Token]) -> SetChannel:
+        verb = "channel"
+        audience: str | None = None
+        channel_id: str | None = None
+        release: str | None = None
+        # Order is forgiving: a channel is recognisable by its markup, a release key by its form.
+        for token in args:
+            ref = self.release_ref(verb, token)
+            if ref is not None:
+                if release is not None:
+                    raise self.fail(verb, f"Two release keys, `{release}` and `{ref}`; give one.")
+                release = ref
+            elif _looks_like_channel(token.text):
+                if channel_id is not None:
+                    raise self.fail(verb, f"Unexpected `{_show(token.text)}`: give one channel per audience.")
+                channel_id = self.channel_ref(verb, token.text)
+            elif audience is None:
+                audience = self.audience(verb, token.text)
+            else:
+                raise self.fail(verb, f"Unexpected `{_show(token.text)}` after `{audience}`: give one audience.")
+        if audience is None:
+            raise self.fail(verb, f"`channel` needs an audience ({_AUDIENCE_LIST}) and a channel picked with #.")
+        if channel_id is None:
+            raise self.fail(
+                verb, f"`channel {audience}` needs a channel: type # and pick it from Slack's autocomplete list."
+            )
+        return SetChannel(audience=audience, channel_id=channel_id, release=release)
+
+    def audience(self, verb: str, text: str) -> str:
+        word = text.lower()
+        if word in AUDIENCES:
+            return word
+        close = difflib.get_close_matches(word, AUDIENCES, n=1, cutoff=0.6)
+        hint = f" Did you mean `{close[0]}`?" if close else ""
+        raise self.fail(verb, f"`{_show(text)}` is not an audience.{hint} Audiences: {_AUDIENCE_LIST}.")
+
+    def channel_ref(self, verb: str, text: str) -> str:
+        shown = _show(text)
+        m = _CHANNEL.fullmatch(text)
+        if m is not None:
+            if not _CHANNEL_ID.fullmatch(m.group(1)):
+                raise self.fail(verb, f"`{shown}` is not a valid Slack channel link.")
+            return m.group(1)
+        if _BROADCAST.fullmatch(text):
+            raise self.fail(verb, f"`{shown}` notifies everyone; name a channel by picking it with #.")
+        if _USER.fullmatch(text) or _GROUP.fullmatch(text):
+            raise self.fail(verb, f"`{shown}` is a person or user group, not a channel. Pick a channel with #.")
+        if text.startswith(("#", "&lt;#")):
+            raise self.fail(
+                verb,
+                f"`{shown}` is plain text, not a channel link. Pick the channel from Slack's autocomplete list "
+                "as you type #, so that Slack sends which channel it is.",
+            )
+        raise self.fail(verb, f"`{shown}` is not a channel. Pick one from Slack's autocomplete list as you type #.")
+
+    # move ---------------------------------------------------------------------------------------
+
+    def move(self, args: Sequence[_Token]) -> Move:
+        verb = "move"
+        releases: list[str] = []
+
+        def stray(rest: Sequence[_Token], i: int) -> None:
+            ref = self.release_ref(verb, rest[i])
+            if ref is None:
+                after = f" after `{_show(' '.join(t.text for t in rest[:i]))}`" if i else ""
+                raise self.fail(
+                    verb,
+                    f"Unexpected `{_show(rest[i].text)}`{after}: `move` takes `--cutover`, `--duration` "
+                    "and a release key.",
+                )
+            if releases:
+                raise self.fail(verb, f"Two release keys, `{releases[0]}` and `{ref}`; give one.")
+            releases.append(ref)
+
+        values = self.options(verb, args, _MOVE_OPTIONS, stray)
+        if "cutover" not in values:
+            raise self.fail(
+                verb, "`move` needs `--cutover <datetime>`, the new start of the window, e.g. `2026-12-12 22:00`."
+            )
+        cutover = self.timed(verb, parse_datetime, values["cutover"])
+        duration = self.timed(verb, parse_duration, values["duration"]) if "duration" in values else None
+        return Move(cutover=cutover, duration=duration, release=releases[0] if releases else None)
+
+    # announce -----------------------------------------------------------------------------------
+
+    def announce(self, args: Sequence[_Token], text: str) -> Announce:
+        verb = "announce"
+        if not args:
+            raise self.fail(
+                verb, f"`announce` needs an audience ({_AUDIENCE_LIST}) or a #channel, then `at`, a time and the text."
+            )
+        target = args[0]
+        if _REF.fullmatch(target.text):
+            raise self.fail(
+                verb, "Name the audience or #channel first; a release key may go at the very end of the text."
+            )
+        audience: str | None = None
+        channel_id: str | None = None
+        if _looks_like_channel(target.text):
+            channel_id = self.channel_ref(verb, target.text)
+        else:
+            audience = self.audience(verb, target.text)
+        shown_target = audience or _show(target.text)
+
+        if len(args) < 2 or args[1].text.lower() != "at":
+            if any(t.text.lower() == "at" for t in args[2:]):
+                raise self.fail(verb, f"Unexpected `{_show(args[1].text)}` before `at`: give one audience or channel.")
+            raise self.fail(
+                verb,
+                f"Put `at` and the time after `{shown_target}`, e.g. `announce {shown_target} at 2026-12-04 09:00 …`.",
+            )
+        rest = args[2:]
+        if not rest:
+            raise self.fail(verb, "`at` needs a date and time, e.g. `2026-12-04 09:00`.")
+        words = [rest[0].text]
+        i = 1
+        # Unlike `new`, words follow the time here, so a word joins the date only when it can be part of it.
+        if (
+            i < len(rest)
+            and not _parses(words[0])
+            and (_TIME_LIKE.fullmatch(rest[i].text) or (_DATE_ONLY.fullmatch(words[0]) and rest[i].text[:1].isdigit()))
+        ):
+            words.append(rest[i].text)
+            i += 1
+        if i < len(rest) and _OFFSET_WORD.fullmatch(rest[i].text) and not _has_offset(" ".join(words)):
+            words.append(rest[i].text)
+            i += 1
+        at = self.timed(verb, parse_datetime, " ".join(words))
+
+        body = rest[i:]
+        release: str | None = None
+        if len(body) >= 2 and _REF.fullmatch(body[-1].text):
+            release = self.release_ref(verb, body[-1])
+            body = body[:-1]
+        message = text[body[0].start : body[-1].end].strip() if body else ""
+        if not message:
+            raise self.fail(verb, "The announcement has no text: write it after the time.")
+        self.check_announcement_text(message)
+        return Announce(audience=audience, channel_id=channel_id, at=at, text=message, release=release)
+
+    def check_announcement_text(self, message: str) -> None:
+        verb = "announce"
+        if len(message) > MAX_ANNOUNCEMENT:
+            raise self.fail(verb, f"The text is {len(message):,} characters long; the limit is {MAX_ANNOUNCEMENT:,}.")
+        broadcast = _BROADCAST.search(message)
+        if broadcast is not None:
+            raise self.fail(
+                verb,
+                f"The text can't contain `{_show(broadcast.group())}`: announcements never notify a whole "
+                "channel. Mention people or user groups instead.",
+            )
+        bad = next((ch for ch in message if ch not in "\n\t" and _bad_char(ch) is not None), None)
+        if bad is not None:
+            raise self.fail(verb, f"The text contains an invisible control character (U+{ord(bad):04X}).")
+
+
+def _looks_like_channel(text: str) -> bool:
+    # Any markup goes to the channel slot, so a user mention there gets a channel-specific error.
+    return text.startswith(("<", "#", "&lt;"))
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_datetime(text)
+    except TimeParseError:
+        return False
+    return True
+
+
+def _has_offset(text: str) -> bool:
+    try:
+        return parse_datetime(text).has_offset
+    except TimeParseError:
+        return False
+
+
+_MOVE_OPTIONS = ("cutover", "duration")
+_AUDIENCE_LIST = ", ".join(f"`{a}`" for a in AUDIENCES)
 
 _EXAMPLE_VALUES = {"cutover": "2026-12-05 22:00", "duration": "4h", "template": "caf-migration-release"}

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.announcing import add_template_plan
 from domain.model import ACTIVE_STATES, ReleaseState, Subject
 from domain.roles import PROJECT_MANAGER, Role
 from domain.template import Template, due_at
@@ -118,6 +119,7 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
                 )
             )
     session.add_all(items)
+    add_template_plan(session, release, spec.template, now)
     session.add(
         RoleAssignment(
             release_id=release.id,

@@ -21,6 +21,8 @@ ENV_NAMES = {
     "log_level": "LOG_LEVEL",
     "run_scheduler": "RUN_SCHEDULER",
     "auto_migrate": "AUTO_MIGRATE",
+    "scheduler_tick": "SCHEDULER_TICK",
+    "announcement_grace": "ANNOUNCEMENT_GRACE",
 }
 
 
@@ -50,6 +52,8 @@ class Settings(DatabaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     run_scheduler: bool = True
     auto_migrate: bool = True
+    scheduler_tick: float = Field(1.0, gt=0, le=60)  # seconds between looks for due announcements
+    announcement_grace: int = Field(3600, ge=0)  # seconds: later than this after its time, a send is missed
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.components import Components
+from bot.scheduler import start_scheduler
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,17 @@ def create_web_app(app: AsyncApp, c: Components) -> Starlette:
         body = {
             "status": "ok" if db_ok else "unavailable",
             "database": "ok" if db_ok else "unreachable",
+            "scheduler": "running" if c.settings.run_scheduler else "off",
             "background_tasks": c.tasks.pending,
         }
         return JSONResponse(body, status_code=200 if db_ok else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        scheduler = start_scheduler(c) if c.settings.run_scheduler else None
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         # Finish what was acknowledged before the process goes away.
         await c.tasks.drain(grace=10.0)
         await c.engine.dispose()

@@ -36,6 +36,7 @@ class DecisionKind(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     UNDO = "undo"
+    REOPEN = "reopen"  # a window-bound sign-off reopened because the window moved
 
 
 class SubjectKind(StrEnum):

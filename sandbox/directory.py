@@ -93,6 +93,34 @@ def conversations_members(ws: Workspace, args: dict[str, Any]) -> Reply:
     return ok(members=members, response_metadata={"next_cursor": next_cursor})
 
 
+def conversations_history(ws: Workspace, args: dict[str, Any]) -> Reply:
+    """Top-level messages, newest first; metadata only when asked for, as Slack does."""
+    channel = ws.visible_channel(args.get("channel"))
+    if channel is None:
+        return fail("channel_not_found")
+    if channel.is_private and ws.bot_user_id not in channel.members:
+        return fail("not_in_channel")
+    try:
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+    except (TypeError, ValueError):
+        return fail("invalid_ts_oldest")
+    with_metadata = flag(args, "include_all_metadata")
+    found = []
+    for m in sorted(ws.messages.get(channel.id, {}).values(), key=lambda m: m.ts, reverse=True):
+        if m.thread_ts not in (None, m.ts) or not oldest < float(m.ts) <= latest:
+            continue
+        item: dict[str, Any] = {"type": "message", "user": m.user, "text": m.text, "ts": m.ts}
+        if with_metadata and m.metadata:
+            item["metadata"] = m.metadata
+        found.append(item)
+    page = _page(found, args)
+    if isinstance(page, Reply):
+        return page
+    messages, next_cursor = page
+    return ok(messages=messages, has_more=bool(next_cursor), response_metadata={"next_cursor": next_cursor})
+
+
 def conversations_join(ws: Workspace, args: dict[str, Any]) -> Reply:
     channel_id = args.get("channel")
     channel = ws.channels.get(channel_id) if isinstance(channel_id, str) else None
@@ -158,6 +186,7 @@ HANDLERS: dict[str, Callable[[Workspace, dict[str, Any]], Reply]] = {
     "conversations.info": conversations_info,
     "conversations.members": conversations_members,
     "conversations.join": conversations_join,
+    "conversations.history": conversations_history,
     "conversations.open": conversations_open,
     "usergroups.list": usergroups_list,
     "usergroups.users.list": usergroups_users_list,

@@ -156,3 +156,62 @@ class ReleaseMessage(Base):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
 
     release: Mapped[Release] = relationship(back_populates="messages", lazy="raise")
+
+
+class StakeholderChannelRow(Base):
+    """A channel that receives a release's announcements for one audience."""
+
+    __tablename__ = "stakeholder_channels"
+    __table_args__ = (UniqueConstraint("release_id", "audience", "channel_id", name="uq_stakeholder_channels_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+    checked_at: Mapped[datetime | None]
+    problem: Mapped[str | None] = mapped_column(String(64))
+
+
+class Announcement(Base):
+    __tablename__ = "announcements"
+    __table_args__ = (UniqueConstraint("release_id", "key", name="uq_announcements_release_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # template | adhoc
+    audiences: Mapped[list[str]]
+    target_channel: Mapped[str | None] = mapped_column(String(32))  # ad-hoc to one channel
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str | None] = mapped_column(Text)
+    send_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One announcement to one channel: claimed atomically before the post, so it is posted once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "channel_id", name="uq_deliveries_announcement_channel"),
+        Index("ix_deliveries_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    not_before: Mapped[datetime | None]  # set after a 429: Slack's Retry-After
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))
+    reported_at: Mapped[datetime | None]  # a failure or miss is told to the release channel once

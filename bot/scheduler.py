@@ -1,0 +1,46 @@
+"""APScheduler only wakes the sender: jobs live in memory, the database holds every delivery.
+
+A persistent APScheduler job store must never be shared by several processes (it double-runs
+and drops jobs), and nothing here needs one: every tick asks the database what is due.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.components import Components
+from bot.preflight import recheck_before_sends
+from domain.time import utcnow
+
+
+def start_scheduler(c: Components) -> AsyncIOScheduler:
+    """Start the ticking jobs on the running event loop."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(
+        c.sender.tick,
+        "interval",
+        seconds=c.settings.scheduler_tick,
+        id="deliveries",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+
+    async def preflight() -> None:
+        await recheck_before_sends(c.sessions, c.client, utcnow())
+
+    scheduler.add_job(
+        preflight,
+        "interval",
+        minutes=10,
+        id="preflight",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,259 @@
+"""Delivers due announcements: each (announcement, channel) is claimed in the database, then posted.
+
+The database is the source of truth; any number of senders may run. A claim moves a delivery to
+`sending` before the Web API call. Slack's answer settles it: posted (`sent`, with its ts), not
+posted (429: back to the queue after Retry-After), or refused for good (`failed`, reported to the
+release channel). When the answer is lost (timeout, 5xx, a crash), the post carries message
+metadata naming the delivery, so the channel's history tells whether it went out; only if it did
+not is it queued again. That is how a delivery is posted once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import aiohttp
+from messages.announcements import announcement_message, delivery_failed_message, missed_message
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.replies import payload
+from domain.time import utcnow
+from storage import announcements as q
+from storage.models import Announcement, Delivery
+from storage.queries import load_release_view
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "cutover_announcement"
+TRANSIENT = (asyncio.TimeoutError, aiohttp.ClientError, OSError)
+
+
+def make_post_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
+    # No automatic retries: a retry after a lost answer could post twice. The sender decides.
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+class Sender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: AsyncWebClient,
+        *,
+        worker_id: str,
+        grace: timedelta = timedelta(hours=1),
+        batch: int = 200,
+        stale_after: timedelta = timedelta(seconds=30),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._client = client
+        self.worker_id = worker_id
+        self._grace = grace
+        self._batch = batch
+        self._stale_after = stale_after
+        self._clock = clock
+        self._channel_free_at: dict[str, float] = {}  # monotonic: when a channel may be posted to again
+        self._lock = asyncio.Lock()
+        self.sent = 0
+
+    async def tick(self) -> None:
+        """One pass: settle lost answers, expire what is too late, send what is due, report failures."""
+        if self._lock.locked():
+            return
+        async with self._lock:
+            await self._expire()
+            await self._reconcile_stale()
+            while True:
+                async with self._sessions() as s, s.begin():
+                    claimed = await q.claim_due(s, now=self._clock(), worker=self.worker_id, limit=self._batch)
+                if not claimed:
+                    break
+                by_channel: dict[str, list[q.Claimed]] = defaultdict(list)
+                for c in claimed:
+                    by_channel[c.channel_id].append(c)
+                await asyncio.gather(*(self._send_channel(ch, items) for ch, items in by_channel.items()))
+            await self._report()
+
+    async def _expire(self) -> None:
+        async with self._sessions() as s, s.begin():
+            missed = await q.expire_missed(s, now=self._clock(), grace=self._grace)
+        if missed:
+            log.warning("%d announcement deliveries were due more than %s ago; marked missed", len(missed), self._grace)
+
+    async def _send_channel(self, channel: str, items: list[q.Claimed]) -> None:
+        # One channel at a time, in order; channels in parallel. Slack allows ~1 post/s per channel.
+        for i, c in enumerate(items):
+            wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not await self._send(c):
+                # Slack pushed back: the rest go back to the queue untouched by this pass.
+                for rest in items[i + 1 :]:
+                    async with self._sessions() as s, s.begin():
+                        await q.give_back(s, rest, self.worker_id, not_before=None, error=None)
+                return
+
+    async def _send(self, c: q.Claimed) -> bool:
+        """Post one claimed delivery. False when the channel is rate limited."""
+        async with self._sessions() as s:
+            release = await load_release_view(s, c.release_id)
+            ann = await s.get(Announcement, c.announcement_id)
+        if release is None or ann is None:
+            async with self._sessions() as s, s.begin():
+                await q.mark_failed(s, c, self.worker_id, error="release_deleted")
+            return True
+        r = announcement_message(release, ann.key, ann.purpose, tuple(ann.audiences), ann.text, self._clock())
+        try:
+            resp = await self._client.chat_postMessage(
+                channel=c.channel_id,
+                metadata={"event_type": EVENT_TYPE, "event_payload": {"delivery_id": c.id, "release": release.key}},
+                unfurl_links=False,
+                unfurl_media=False,
+                **payload(r),
+            )
+        except SlackApiError as e:
+            status = e.response.status_code
+            if status == 429:
+                retry_after = _retry_after(e)
+                self._channel_free_at[c.channel_id] = time.monotonic() + retry_after
+                async with self._sessions() as s, s.begin():
+                    await q.give_back(
+                        s,
+                        c,
+                        self.worker_id,
+                        not_before=self._clock() + timedelta(seconds=retry_after),
+                        error="ratelimited",
+                    )
+                return False
+            if status >= 500:
+                await self._settle_unknown(c, f"http_{status}")
+                return True
+            error = str(e.response.get("error") or "unknown_error")
+            async with self._sessions() as s, s.begin():
+                await q.mark_failed(s, c, self.worker_id, error=error)
+            log.warning("announcement %s to %s failed: %s", ann.key, c.channel_id, error)
+            return True
+        except TRANSIENT as e:
+            await self._settle_unknown(c, type(e).__name__)
+            return True
+        async with self._sessions() as s, s.begin():
+            if await q.mark_sent(s, c, self.worker_id, ts=str(resp["ts"]), now=self._clock()):
+                self.sent += 1
+        return True
+
+    async def _settle_unknown(self, c: q.Claimed, why: str) -> None:
+        """Slack's answer was lost: look for our post before trying again."""
+        backoff = min(30.0, 0.5 * 2 ** min(c.attempts, 6))
+        await asyncio.sleep(backoff)
+        async with self._sessions() as s:
+            row = await s.get(Delivery, c.id)
+        if row is None:
+            return
+        ts = await self._find_posted(row)
+        if ts is _UNKNOWN:
+            return  # history unreadable now: the stale-claim pass settles it later
+        async with self._sessions() as s, s.begin():
+            await q.resolve_stale(
+                s,
+                row,
+                ts=ts if isinstance(ts, str) else None,
+                now=self._clock(),
+                retry_after=timedelta(seconds=backoff),
+            )
+        log.info("delivery %s: answer lost (%s); %s", c.id, why, "found in history" if ts else "queued again")
+
+    async def _find_posted(self, d: Delivery) -> str | object | None:
+        """The ts of our post for this delivery, None if it is not there, _UNKNOWN if we cannot tell."""
+        assert d.claimed_at is not None
+        oldest = f"{d.claimed_at.timestamp() - 5:.6f}"
+        try:
+            cursor = None
+            for _ in range(5):
+                resp = await self._client.conversations_history(
+                    channel=d.channel_id, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
+                for m in resp.get("messages") or []:
+                    meta = m.get("metadata") or {}
+                    if (
+                        meta.get("event_type") == EVENT_TYPE
+                        and (meta.get("event_payload") or {}).get("delivery_id") == d.id
+                    ):
+                        return str(m["ts"])
+                cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except (SlackApiError, *TRANSIENT) as e:
+            log.warning("could not read history of %s: %s", d.channel_id, e)
+            return _UNKNOWN
+        return _UNKNOWN
+
+    async def _reconcile_stale(self) -> None:
+        async with self._sessions() as s:
+            stale = await q.stale_sending(s, older_than=self._clock() - self._stale_after)
+        for d in stale:
+            ts = await self._find_posted(d)
+            if ts is _UNKNOWN:
+                continue
+            async with self._sessions() as s, s.begin():
+                await q.resolve_stale(
+                    s, d, ts=ts if isinstance(ts, str) else None, now=self._clock(), retry_after=timedelta(0)
+                )
+
+    async def _report(self) -> None:
+        """Tell each release channel, once, about deliveries that failed or were missed."""
+        async with self._sessions() as s:
+            rows = await q.unreported(s)
+        if not rows:
+            return
+        async with self._sessions() as s, s.begin():
+            won = set(await q.mark_reported(s, [r.id for r in rows], self._clock()))
+        by_release: dict[int, list[Delivery]] = defaultdict(list)
+        for r in rows:
+            if r.id in won:
+                by_release[r.release_id].append(r)
+        for release_id, dels in by_release.items():
+            async with self._sessions() as s:
+                release = await load_release_view(s, release_id)
+                keys = {d.announcement_id: (await s.get(Announcement, d.announcement_id)) for d in dels}
+            if release is None:
+                continue
+            missed = [
+                (keys[d.announcement_id].key, d.channel_id, d.due_at)
+                for d in dels  # type: ignore[union-attr]
+                if d.state == "missed"
+            ]
+            messages = [missed_message(release, missed)] if missed else []
+            messages += [
+                delivery_failed_message(
+                    release,
+                    keys[d.announcement_id].key,  # type: ignore[union-attr]
+                    d.channel_id,
+                    d.error or "unknown_error",
+                )
+                for d in dels
+                if d.state == "failed"
+            ]
+            for m in messages:
+                try:
+                    await self._client.chat_postMessage(channel=release.channel_id, **payload(m))
+                except (SlackApiError, *TRANSIENT) as e:
+                    log.warning("could not report to %s: %s", release.channel_id, e)
+
+
+_UNKNOWN = object()
+
+
+def _retry_after(e: SlackApiError) -> float:
+    headers = {str(k).lower(): v for k, v in (e.response.headers or {}).items()}
+    raw = headers.get("retry-after", 1)
+    try:
+        return max(1.0, float(raw[0] if isinstance(raw, list) else raw))
+    except (TypeError, ValueError):
+        return 1.0

@@ -1,0 +1,121 @@
+"""Change announcements: their plan relative to the cutover window, and their delivery states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.template import Template, offset_at
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its time
+    SENDING = "sending"  # claimed by a sender; the Web API call may be in flight
+    SENT = "sent"
+    FAILED = "failed"  # Slack refused for good (not_in_channel, channel_not_found, …)
+    MISSED = "missed"  # due while nothing was running, beyond the grace period: reported, not sent
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # its time had passed when the release was created
+
+
+OPEN_DELIVERY_STATES = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
+
+
+class AnnouncementKind(StrEnum):
+    TEMPLATE = "template"
+    ADHOC = "adhoc"
+
+
+@dataclass(frozen=True)
+class PlannedAnnouncement:
+    key: str
+    audiences: tuple[str, ...]
+    purpose: str
+    send_at: datetime
+    skipped: bool  # already in the past when planned
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    channel_id: str
+    state: DeliveryState
+    due_at: datetime
+    attempts: int = 0
+    sent_at: datetime | None = None
+    ts: str | None = None
+    permalink: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AnnouncementView:
+    id: int
+    key: str
+    kind: AnnouncementKind
+    audiences: tuple[str, ...]  # empty when aimed at one channel directly
+    purpose: str
+    send_at: datetime
+    text: str | None  # the body of an ad-hoc announcement
+    created_by: str | None
+    deliveries: tuple[DeliveryView, ...]
+    cancelled: bool = False
+
+    @property
+    def state(self) -> str:
+        """One word for the whole announcement, for listings."""
+        if self.cancelled:
+            return "cancelled"
+        states = {d.state for d in self.deliveries}
+        if not states:
+            return "no channel"
+        if states == {DeliveryState.SKIPPED}:
+            return "skipped"
+        if states <= {DeliveryState.SENT}:
+            return "sent"
+        if states & OPEN_DELIVERY_STATES:
+            return "scheduled"
+        if DeliveryState.FAILED in states or DeliveryState.MISSED in states:
+            return "failed" if DeliveryState.SENT not in states else "partly sent"
+        return "sent"
+
+
+@dataclass(frozen=True)
+class StakeholderChannel:
+    audience: str
+    channel_id: str
+    problem: str | None = None  # last preflight finding, e.g. "not_in_channel"
+
+
+def plan(template: Template, start: datetime, end: datetime, now: datetime) -> list[PlannedAnnouncement]:
+    """The template's announcements for a window; those already due are marked skipped."""
+    out = []
+    for spec in template.announcements:
+        at = offset_at(spec.offset, template, start, end)
+        out.append(PlannedAnnouncement(spec.key, spec.audiences, spec.purpose, at, skipped=at <= now))
+    return out
+
+
+def retime(template: Template, key: str, start: datetime, end: datetime) -> datetime | None:
+    """Where a template announcement falls for a (moved) window; None for an unknown key."""
+    for spec in template.announcements:
+        if spec.key == key:
+            return offset_at(spec.offset, template, start, end)
+    return None
+
+
+def channels_for(audiences: Iterable[str], channels: Sequence[StakeholderChannel]) -> tuple[str, ...]:
+    """Every channel an announcement goes to: `all` means every stakeholder channel. No duplicates."""
+    wanted = set(audiences)
+    picked = [c.channel_id for c in channels if "all" in wanted or c.audience in wanted]
+    return tuple(dict.fromkeys(picked))
+
+
+def audiences_of(channel_id: str, channels: Sequence[StakeholderChannel]) -> frozenset[str]:
+    return frozenset(c.audience for c in channels if c.channel_id == channel_id)
+
+
+def needs_channel(audiences: Iterable[str], channel_map: Mapping[str, Sequence[str]]) -> bool:
+    return not any(channel_map.get(a) for a in audiences)
