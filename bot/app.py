@@ -29,14 +29,17 @@ def worker_id() -> str:
 
 def build_components(settings: Settings) -> Components:
     token = settings.slack_bot_token.get_secret_value()
-    client = make_client(token, settings.slack_api_url)
+    client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
     engine = make_async_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     sender = Sender(
         sessions,
-        make_post_client(token, settings.slack_api_url),
+        make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout),
         worker_id=worker_id(),
         grace=timedelta(seconds=settings.announcement_grace),
+        # Longer than any post of a live sender can take, so only abandoned claims look stale.
+        stale_after=timedelta(seconds=2 * settings.slack_timeout + 5),
+        settle_after=2.0 * settings.slack_timeout,
     )
     return Components(
         settings=settings,

@@ -50,6 +50,7 @@ class Sender:
         grace: timedelta = timedelta(hours=1),
         batch: int = 200,
         stale_after: timedelta = timedelta(seconds=30),
+        settle_after: float = 20.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -58,6 +59,7 @@ class Sender:
         self._grace = grace
         self._batch = batch
         self._stale_after = stale_after
+        self._settle_after = settle_after
         self._clock = clock
         self._channel_free_at: dict[str, float] = {}  # monotonic: when a channel may be posted to again
         self._lock = asyncio.Lock()
@@ -149,9 +151,13 @@ class Sender:
         return True
 
     async def _settle_unknown(self, c: q.Claimed, why: str) -> None:
-        """Slack's answer was lost: look for our post before trying again."""
+        """Slack's answer was lost: look for our post before trying again.
+
+        The wait lets a request that Slack is still working on land first; a post completing later
+        than this after we gave up is the one case that could still appear twice.
+        """
         backoff = min(30.0, 0.5 * 2 ** min(c.attempts, 6))
-        await asyncio.sleep(backoff)
+        await asyncio.sleep(max(backoff, self._settle_after))
         async with self._sessions() as s:
             row = await s.get(Delivery, c.id)
         if row is None:

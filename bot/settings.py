@@ -14,6 +14,7 @@ ENV_NAMES = {
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_api_url": "SLACK_API_URL",
+    "slack_timeout": "SLACK_TIMEOUT",
     "database_url": "DATABASE_URL",
     "host": "HOST",
     "port": "PORT",
@@ -46,6 +47,7 @@ class Settings(DatabaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_timeout: int = Field(10, ge=1, le=120)  # seconds for one Web API call
     host: str = "0.0.0.0"
     port: int = Field(3000, ge=1, le=65535)
     slash_command: str = "/release"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -107,15 +107,12 @@ def retime(template: Template, key: str, start: datetime, end: datetime) -> date
 
 
 def channels_for(audiences: Iterable[str], channels: Sequence[StakeholderChannel]) -> tuple[str, ...]:
-    """Every channel an announcement goes to: `all` means every stakeholder channel. No duplicates."""
+    """Every channel an announcement goes to, without duplicates.
+
+    An announcement for `all` goes to every stakeholder channel; a channel set for `all` hears every
+    announcement.
+    """
     wanted = set(audiences)
-    picked = [c.channel_id for c in channels if "all" in wanted or c.audience in wanted]
+    picked = [c.channel_id for c in channels if "all" in wanted or c.audience in wanted or c.audience == "all"]
     return tuple(dict.fromkeys(picked))
 
-
-def audiences_of(channel_id: str, channels: Sequence[StakeholderChannel]) -> frozenset[str]:
-    return frozenset(c.audience for c in channels if c.channel_id == channel_id)
-
-
-def needs_channel(audiences: Iterable[str], channel_map: Mapping[str, Sequence[str]]) -> bool:
-    return not any(channel_map.get(a) for a in audiences)

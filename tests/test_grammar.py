@@ -8,14 +8,18 @@ from bot.grammar import (
     HELP_OVERVIEW,
     USAGE,
     VERBS,
+    Announce,
     Assign,
     Cancel,
     Help,
     ListReleases,
+    Move,
     NewModal,
     NewRelease,
     NotYetAvailable,
     Roles,
+    Schedule,
+    SetChannel,
     Status,
     Unassign,
     UsageError,
@@ -127,6 +131,58 @@ BAD: list[tuple[str, str, str | None]] = [
         "`&lt;!channel&gt;` is not a date and time",
         "new",
     ),
+    # channel
+    ("channel", "`channel` needs an audience (`business`, `it`, `support`, `all`)", "channel"),
+    ("channel business", "`channel business` needs a channel: type # and pick it", "channel"),
+    ("channel <#C012AB|news>", "`channel` needs an audience", "channel"),
+    ("channel bussiness <#C012AB>", "`bussiness` is not an audience. Did you mean `business`?", "channel"),
+    ("channel helpdesk <#C012AB>", "`helpdesk` is not an audience. Audiences: `business`, `it`", "channel"),
+    ("channel business #payroll-news", "`#payroll-news` is plain text, not a channel link", "channel"),
+    ("channel it &lt;#news&gt;", "is plain text, not a channel link", "channel"),
+    ("channel it <#c012ab|news>", "`&lt;#c012ab|news&gt;` is not a valid Slack channel link", "channel"),
+    ("channel it <#D012AB>", "is not a valid Slack channel link", "channel"),
+    ("channel it <@U012ABC>", "is a person or user group, not a channel", "channel"),
+    ("channel it <!channel>", "`&lt;!channel&gt;` notifies everyone", "channel"),
+    ("channel it <#C012AB> <#C034CD>", "give one channel per audience", "channel"),
+    ("channel it support <#C012AB>", "Unexpected `support` after `it`: give one audience", "channel"),
+    ("channel it <#C012AB> REL-1 REL-2", "Two release keys, `REL-1` and `REL-2`", "channel"),
+    ("channel it <#C012AB> REL-0", "release numbers start at 1", "channel"),
+    # schedule
+    ("schedule now", "Unexpected `now`: `schedule` takes only a release key", "schedule"),
+    ("schedule REL-3 REL-4", "Unexpected `REL-4` after `REL-3`", "schedule"),
+    # move
+    ("move", "`move` needs `--cutover <datetime>`, the new start of the window", "move"),
+    ("move REL-3", "`move` needs `--cutover <datetime>`", "move"),
+    ("move --duration 4h", "`move` needs `--cutover <datetime>`", "move"),
+    ("move --cutover", "`--cutover` needs a value", "move"),
+    ("move --cutover whenever", "`whenever` is not a date and time", "move"),
+    ("move --cutover 2026-12-12", "`2026-12-12` has no time of day", "move"),
+    ("move --cutover 2026-02-30 22:00", "February 2026 has 28 days", "move"),
+    (f"move {CUT} --duration 0m", "`0m` is not a duration: it must be longer than zero", "move"),
+    (f"move {CUT} --template caf-migration-release", "`--template` is not an option of `move`.", "move"),
+    (f"move {CUT} --duratoin 4h", "Did you mean `--duration`?", "move"),
+    (f"move {CUT} {CUT}", "`--cutover` is given twice", "move"),
+    (f"move {CUT} tomorrow", "Unexpected `tomorrow` after `--cutover 2026-12-05T22:00`", "move"),
+    ("move payroll --cutover 2026-12-05T22:00", "Unexpected `payroll`: `move` takes `--cutover`", "move"),
+    (f"move {CUT} REL-1 REL-2", "Two release keys, `REL-1` and `REL-2`", "move"),
+    # announce
+    ("announce", "`announce` needs an audience (`business`, `it`, `support`, `all`) or a #channel", "announce"),
+    ("announce it", "Put `at` and the time after `it`", "announce"),
+    ("announce it 2026-12-04 09:00 Runbook", "Put `at` and the time after `it`", "announce"),
+    ("announce business it at 2026-12-04 09:00 Hi", "Unexpected `it` before `at`", "announce"),
+    ("announce REL-3 it at 2026-12-04 09:00 Hi", "Name the audience or #channel first", "announce"),
+    ("announce ops at 2026-12-04 09:00 Hi", "`ops` is not an audience", "announce"),
+    ("announce #ops at 2026-12-04 09:00 Hi", "`#ops` is plain text, not a channel link", "announce"),
+    ("announce it at", "`at` needs a date and time", "announce"),
+    ("announce it at tomorrow 9am Runbook", "`tomorrow 9am` is not a date and time", "announce"),
+    ("announce it at 2026-12-04 Runbook", "`2026-12-04` has no time of day", "announce"),
+    ("announce it at 2026-12-04 25:00 Runbook", "not a real time of day", "announce"),
+    ("announce it at 2026-12-04 09:00", "The announcement has no text", "announce"),
+    ("announce it at 2026-12-04 09:00 Heads up <!channel>", "can't contain `&lt;!channel&gt;`", "announce"),
+    ("announce all at 2026-12-04 09:00 Hi <!here|here> all", "can't contain `&lt;!here|here&gt;`", "announce"),
+    ("announce all at 2026-12-04 09:00 <!everyone> read this", "can't contain `&lt;!everyone&gt;`", "announce"),
+    ("announce it at 2026-12-04 09:00 Bell\x07 ring", "invisible control character (U+0007)", "announce"),
+    ("announce it at 2026-12-04 09:00 Hi REL-0", "release numbers start at 1", "announce"),
     # length
     ("status " + "x" * 2000, "The text is 2,007 characters long; the limit is 2,000", None),
 ]
@@ -220,10 +276,7 @@ def test_simple_verbs() -> None:
     assert parse("cancel REL-4") == Cancel("REL-4")
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["channel", "schedule REL-3", "move --cutover whenever", "announce it at x y", "cutover start", "RETRO open"],
-)
+@pytest.mark.parametrize("text", ["cutover start", "cutover", "RETRO open", "retro whatever REL-x"])
 def test_later_verbs(text: str) -> None:
     assert parse(text) == NotYetAvailable(text.split()[0].lower())
 
@@ -321,4 +374,99 @@ def test_examples_in_usage_parse() -> None:
     for verb in VERBS:
         example = USAGE[verb].split("Example: `/release ", 1)[1].rstrip("`")
         example = example.replace("@dana", "<@U0DANA1>").replace("@lee", "<@U0LEE11>")
+        example = example.replace("#payroll-news", "<#C0PAYNEWS|payroll-news>")
         parse(example)
+
+
+# --- stakeholder channels, schedule, move, announce ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("channel business <#C012AB|payroll-news>", SetChannel("business", "C012AB", None)),
+        ("channel IT <#C012AB> rel-3", SetChannel("it", "C012AB", "REL-3")),
+        ("channel support <#G0PRIV1|>", SetChannel("support", "G0PRIV1", None)),
+        ("Channel All <#C012AB|all staff>", SetChannel("all", "C012AB", None)),
+        ("channel <#C012AB|news> business REL-12", SetChannel("business", "C012AB", "REL-12")),
+        ("channel REL-4 it <#C0OPS12>", SetChannel("it", "C0OPS12", "REL-4")),
+    ],
+)
+def test_set_channel(text: str, expected: SetChannel) -> None:
+    assert parse(text) == expected
+
+
+def test_schedule() -> None:
+    assert parse("schedule") == Schedule(None)
+    assert parse("SCHEDULE rel-08") == Schedule("REL-8")
+    assert parse("schedule --help") == Help("schedule")
+
+
+def test_move_forms() -> None:
+    base = datetime(2026, 12, 12, 22, 0)
+    cmd = parse("move --cutover 2026-12-12 22:00")
+    assert cmd == Move(cmd.cutover, None, None)  # type: ignore[union-attr]
+    assert isinstance(cmd, Move) and cmd.cutover.value == base and not cmd.cutover.has_offset
+
+    cmd = parse("move --cutover 2026-12-12T22:00 --duration 6h REL-3")
+    assert isinstance(cmd, Move)
+    assert (cmd.cutover.value, cmd.duration, cmd.release) == (base, timedelta(hours=6), "REL-3")
+
+    cmd = parse("move REL-3 --duration=90m --cutover 2026-12-12 22:00 -05:00")
+    assert isinstance(cmd, Move) and cmd.release == "REL-3" and cmd.duration == timedelta(minutes=90)
+    assert cmd.cutover.has_offset and cmd.cutover.value.utcoffset() == timedelta(hours=-5)
+
+    cmd = parse("move —cutover 2026-12-12T22:00Z")  # Slack turned -- into an em dash
+    assert isinstance(cmd, Move) and cmd.cutover.value.tzinfo is not None and cmd.release is None
+
+
+def test_announce_to_audience() -> None:
+    cmd = parse("announce IT at 2026-12-04 09:00 Final runbook is in <#C0OPS12|ops>; ask <@U012ABC>. REL-3")
+    assert isinstance(cmd, Announce)
+    assert (cmd.audience, cmd.channel_id, cmd.release) == ("it", None, "REL-3")
+    assert cmd.at.value == datetime(2026, 12, 4, 9, 0) and not cmd.at.has_offset
+    # Slack markup stays as it arrived: the text is posted as mrkdwn.
+    assert cmd.text == "Final runbook is in <#C0OPS12|ops>; ask <@U012ABC>."
+
+
+def test_announce_to_channel_keeps_text_as_typed() -> None:
+    cmd = parse(
+        "announce <#C012AB|news> AT 2026-12-04T09:00 +01:00 Line one &amp; more\n\n*Line*   two <!subteam^S012AB>"
+    )
+    assert isinstance(cmd, Announce)
+    assert (cmd.audience, cmd.channel_id, cmd.release) == (None, "C012AB", None)
+    assert cmd.at.value == datetime(2026, 12, 4, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert cmd.text == "Line one &amp; more\n\n*Line*   two <!subteam^S012AB>"
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "release"),
+    [
+        # A lone key after the time is the text, not a release: an announcement needs words.
+        ("announce all at 2026-12-04 09:00 REL-3", "REL-3", None),
+        ("announce all at 2026-12-04 09:00 See REL-3 notes", "See REL-3 notes", None),
+        ("announce all at 2026-12-04 09:00 See the notes REL-3", "See the notes", "REL-3"),
+        ("announce all at 2026-12-04T09:00 10:30 stand-up moved", "10:30 stand-up moved", None),
+        ("announce all at 2026-12-04 09:00 UTC Systems back", "Systems back", None),
+        ("announce support at 2026-12-04 09:00:30 Hi", "Hi", None),
+        ("announce business at 2026-12-04T09:00Z Release notes rel-1", "Release notes", "REL-1"),
+    ],
+)
+def test_announce_text_and_release(text: str, body: str, release: str | None) -> None:
+    cmd = parse(text)
+    assert isinstance(cmd, Announce)
+    assert (cmd.text, cmd.release) == (body, release)
+
+
+def test_announce_at_offset_word() -> None:
+    cmd = parse("announce all at 2026-12-04 09:00 UTC Systems back")
+    assert isinstance(cmd, Announce) and cmd.at.has_offset and cmd.at.value.utcoffset() == timedelta(0)
+
+
+def test_new_verbs_are_in_the_main_help_list() -> None:
+    main, later = HELP_OVERVIEW.split("*Coming in a later version*")
+    for verb in ("channel", "schedule", "move", "announce"):
+        assert f"`/release {verb}" in main
+        assert f"`/release {verb}" not in later
+    assert "`/release cutover" in later and "`/release retro" in later
+    assert "[REL-n]" in USAGE["announce"]

@@ -1,12 +1,8 @@
 """Storage behaviour on every backend: release creation, idempotent decisions, audit trail."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -14,32 +10,9 @@ from bot import decisions, releases
 from domain.model import DecisionKind, ItemState, ReleaseState, Subject, SubjectKind
 from domain.roles import resolve_role
 from domain.template import load_template
-from storage.db import make_async_engine, make_sessionmaker
-from storage.migrate import upgrade
 from storage.models import ChecklistItem, Decision, Release
 from storage.queries import load_release_view
-from tests.databases import backends, fresh_database
-
-T0 = datetime(2027, 1, 15, 22, 0, tzinfo=UTC)
-
-
-Db = tuple[AsyncEngine, async_sessionmaker[AsyncSession]]
-
-
-@pytest.fixture(params=backends())
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Db]:
-    with fresh_database(request.param, tmp_path) as url:
-        await asyncio.to_thread(upgrade, url)
-        engine = make_async_engine(url)
-        try:
-            yield engine, make_sessionmaker(engine)
-        finally:
-            await engine.dispose()
-
-
-def spec(team: str = "T1", channel: str = "C1") -> releases.NewReleaseSpec:
-    return releases.NewReleaseSpec(team, channel, "UPM", "Payroll to Azure", "payroll", T0, T0 + timedelta(hours=8),
-                                   "Europe/Berlin", load_template("caf-migration-release"))
+from tests.factories import T0, spec
 
 
 async def test_create_release_with_checklist(db) -> None:
