@@ -496,6 +496,9 @@ _STATE_WORDS: dict[DeliveryState, str] = {
 }
 
 
+_PROBLEM_STATES = frozenset({DeliveryState.FAILED, DeliveryState.MISSED})
+
+
 def _delivery_state(d: DeliveryView) -> str:
     if d.state in OPEN_DELIVERY_STATES:
         return "⏳ scheduled"
@@ -529,7 +532,7 @@ def _missing_audiences(ann: AnnouncementView, channels: Sequence[StakeholderChan
 
 
 def _announcement_entry(ann: AnnouncementView, channels: Sequence[StakeholderChannel], now: datetime) -> str:
-    label = ADHOC_LABEL if ann.kind is AnnouncementKind.ADHOC else escape(one_line(ann.key))
+    label = ADHOC_LABEL if ann.kind is AnnouncementKind.ADHOC else ann.key
     line = f"*{slack_date(ann.send_at)}* · `{_code(label, 60)}` · {_targets(ann)}"
     if ann.kind is AnnouncementKind.ADHOC and ann.created_by and re.fullmatch(r"[UW][A-Z0-9]+", ann.created_by):
         line += f" · by <@{ann.created_by}>"
@@ -537,9 +540,11 @@ def _announcement_entry(ann: AnnouncementView, channels: Sequence[StakeholderCha
         return f"{line} — ✖️ cancelled"
     lines = [line]
     indent = "      "
-    shown = ann.deliveries[:DELIVERIES_SHOWN]
+    # Problems first, so the cap below never hides a channel that needs the release manager.
+    deliveries = sorted(ann.deliveries, key=lambda d: d.state not in _PROBLEM_STATES)
+    shown = deliveries[:DELIVERIES_SHOWN]
     lines += [f"{indent}{channel_mention(d.channel_id)} — {_delivery_state(d)}" for d in shown]
-    rest = ann.deliveries[DELIVERIES_SHOWN:]
+    rest = deliveries[DELIVERIES_SHOWN:]
     if rest:
         counts: dict[str, int] = {}
         for d in rest:
@@ -552,8 +557,8 @@ def _announcement_entry(ann: AnnouncementView, channels: Sequence[StakeholderCha
         a = escape(audience)
         if still_open:
             lines.append(f"{indent}:warning: no channel for {a} yet — `/release channel {a} #channel`")
-        elif not ann.deliveries:
-            lines.append(f"{indent}not sent: there was no channel for {a}")
+        else:
+            lines.append(f"{indent}no channel for {a}: not sent to that audience")
     return "\n".join(lines)
 
 
@@ -663,7 +668,7 @@ def preflight_problem_message(release: ReleaseView, channel_id: str, error: str)
 def delivery_failed_message(release: ReleaseView, key: str, channel_id: str, error: str) -> Rendered:
     """An announcement could not be delivered to a stakeholder channel."""
     where = channel_mention(channel_id)
-    label = escape(one_line(key)) or ADHOC_LABEL
+    label = key or ADHOC_LABEL
     body = (
         f":warning: *The announcement `{_code(label, 60)}` of {release_title(release)} was not delivered to "
         f"{where}.*\n{_problem_text(error)}\n"

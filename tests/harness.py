@@ -141,7 +141,7 @@ class Stack:
     def new_release(self, channel: str, name: str = "Payroll to Azure", user: str = "UPM",
                     start: datetime | None = None) -> Release:
         start = start or datetime.now(UTC) + timedelta(days=30)
-        text = f"new {name} --cutover {start.strftime('%Y-%m-%dT%H:%M')}Z --duration 4h"
+        text = f"new {name} --cutover {start.strftime('%Y-%m-%dT%H:%M:%S')}Z --duration 4h"
         r = self.driver.slash(text=text, user=user, channel=channel)
         assert r.status == 200, r.text
         # The creator is told once the whole checklist is posted.
@@ -165,44 +165,77 @@ class Stack:
         return r
 
 
+class AppProcess:
+    """One `cutover serve` or `cutover worker` process on a free port, its log in a file."""
+
+    def __init__(self, command: str, *, database_url: str, api: SlackStandIn, secret: str, tmp: Path,
+                 **env_extra: str) -> None:
+        self.command = command
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=secret, SLACK_API_URL=api.base_url,
+                   DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(self.port), LOG_LEVEL="INFO",
+                   SCHEDULER_TICK="0.2", SLACK_TIMEOUT="2")
+        env.update(env_extra)
+        self.log_path = tmp / f"{command}-{self.port}.log"
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", command], env=env, cwd=tmp, stdout=log,
+                                         stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cutover {self.command} exited early:\n{self.log_path.read_text()}")
+            if self.command != "serve":
+                if "sending announcements" in self.log_path.read_text():
+                    return
+            else:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                        return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"cutover {self.command} did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no cleanup."""
+        self.proc.kill()
+        self.proc.wait()
+
+
 @contextlib.contextmanager
-def running_stack(database_url: str, tmp: Path) -> Iterator[Stack]:
-    secret = secrets.token_hex(16)
+def standin() -> Iterator[SlackStandIn]:
     with SlackStandIn(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="UBOT") as api:
         for uid, (name, tz) in PEOPLE.items():
             api.add_user(uid, name=name, real_name=name.title(), tz=tz)
         api.add_usergroup(GROUP, handle="wbo-team", users=("UG1", "UG2"))
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
-        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=secret, SLACK_API_URL=api.base_url,
-                   DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="INFO")
-        log_path = tmp / f"serve-{port}.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp, stdout=log,
-                                    stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
+        yield api
+
+
+@contextlib.contextmanager
+def running_stack(database_url: str, tmp: Path, **env_extra: str) -> Iterator[Stack]:
+    secret = secrets.token_hex(16)
+    with standin() as api:
+        app = AppProcess("serve", database_url=database_url, api=api, secret=secret, tmp=tmp, **env_extra)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"cutover serve exited early:\n{log_path.read_text()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"cutover serve did not become healthy:\n{log_path.read_text()}")
-                time.sleep(0.1)
-            driver = SlackDriver(app_url=base + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
+            app.wait_healthy()
+            driver = SlackDriver(app_url=app.url + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
             engine = make_sync_engine(database_url)
             try:
-                yield Stack(api=api, driver=driver, database_url=database_url, db=engine, app_url=base,
-                            log_path=log_path, signing_secret=secret)
+                yield Stack(api=api, driver=driver, database_url=database_url, db=engine, app_url=app.url,
+                            log_path=app.log_path, signing_secret=secret)
             finally:
                 engine.dispose()
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            app.stop()
