@@ -1,0 +1,145 @@
+"""Exactly-once delivery across replicas and crashes: real processes sharing one database."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from sandbox.driver import SlackDriver, wait_until
+from sandbox.webapi import SlackStandIn
+from storage.db import make_sync_engine
+from storage.models import Delivery, Release
+from tests.databases import backends, fresh_database
+from tests.harness import PEOPLE, TEAM, AppProcess, standin
+
+
+def announcement_posts(api: SlackStandIn, channels: list[str]) -> list[int]:
+    ids = []
+    for ch in channels:
+        for m in api.messages(ch):
+            meta = m.get("metadata") or {}
+            if meta.get("event_type") == "cutover_announcement":
+                ids.append(int(meta["event_payload"]["delivery_id"]))
+    return ids
+
+
+def delivery_states(url: str) -> Counter[str]:
+    engine = make_sync_engine(url)
+    try:
+        with engine.connect() as conn:
+            return Counter(conn.execute(select(Delivery.state)).scalars())
+    finally:
+        engine.dispose()
+
+
+def claimers(url: str) -> set[str]:
+    engine = make_sync_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {str(w).rsplit(":", 1)[0] for w in conn.execute(select(Delivery.claimed_by)).scalars() if w}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=backends())
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+def setup_release(api: SlackStandIn, driver: SlackDriver, url: str, n_channels: int) -> tuple[str, list[str]]:
+    members = (*PEOPLE, "UBOT")
+    api.add_channel("CREL", name="rel", members=members)
+    channels = [f"CST{i:03d}" for i in range(n_channels)]
+    for c in channels:
+        api.add_channel(c, name=c.lower(), members=members)
+    start = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = driver.slash(text=f"new Drill --cutover {start}", user="UPM", channel="CREL")
+    assert "Created" in str(driver.wait_responses(r, count=1, timeout=20))
+    return "CREL", channels
+
+
+def schedule_many(driver: SlackDriver, channels: list[str], per_channel: int, due: datetime) -> None:
+    when = due.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for i in range(per_channel):
+        for c in channels:
+            r = driver.slash(text=f"announce <#{c}> at {when} Drill notice {i} for {c}", user="UPM", channel="CREL")
+            assert r.status == 200
+
+
+@pytest.mark.parametrize("second", ["serve", "worker"])
+def test_two_senders_post_each_delivery_exactly_once(database: str, tmp_path: Path, second: str) -> None:
+    secret = secrets.token_hex(8)
+    with standin() as api:
+        a = AppProcess("serve", database_url=database, api=api, secret=secret, tmp=tmp_path)
+        b = None
+        try:
+            a.wait_healthy()
+            b = AppProcess(second, database_url=database, api=api, secret=secret, tmp=tmp_path,
+                           AUTO_MIGRATE="false")
+            b.wait_healthy()
+            driver = SlackDriver(app_url=a.url + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
+            _rel, channels = setup_release(api, driver, database, n_channels=10)
+            due = datetime.now(UTC) + timedelta(seconds=8)
+            schedule_many(driver, channels, per_channel=10, due=due)
+            wait_until(lambda: delivery_states(database)["pending"] == 100, timeout=30,
+                       message="100 deliveries scheduled")
+            wait_until(lambda: len(announcement_posts(api, channels)) >= 100, timeout=60)
+            time.sleep(2.0)
+            posted = announcement_posts(api, channels)
+            assert len(posted) == 100 and len(set(posted)) == 100, Counter(posted).most_common(3)
+            assert delivery_states(database) == Counter({"sent": 100})
+            assert all(m_ts >= due.timestamp() - 0.5 for m_ts in
+                       (float(m["ts"]) for c in channels for m in api.messages(c)))
+            print(f"claimed by {len(claimers(database))} sender processes")
+        finally:
+            if b is not None:
+                b.stop()
+            a.stop()
+
+
+def test_crash_mid_send_and_restart_posts_each_once(database: str, tmp_path: Path) -> None:
+    secret = secrets.token_hex(8)
+    with standin() as api:
+        a = AppProcess("serve", database_url=database, api=api, secret=secret, tmp=tmp_path)
+        restarted = None
+        try:
+            a.wait_healthy()
+            driver = SlackDriver(app_url=a.url + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
+            _rel, channels = setup_release(api, driver, database, n_channels=4)
+            # Slack takes 4 s to answer the first posts: they are in flight when the process dies.
+            api.inject("chat.postMessage", "timeout", times=4, delay=4.0)
+            soon = datetime.now(UTC) + timedelta(seconds=3)
+            schedule_many(driver, channels, per_channel=2, due=soon)
+            wait_until(lambda: delivery_states(database)["sending"] >= 1, timeout=20)
+            a.kill()
+            # While nothing runs, more come due.
+            later = datetime.now(UTC) + timedelta(seconds=1)
+            engine = make_sync_engine(database)
+            try:
+                with engine.begin() as conn:
+                    release_id = conn.execute(select(Release.id)).scalar_one()
+                    assert release_id
+            finally:
+                engine.dispose()
+            assert later
+            time.sleep(5.0)
+            assert delivery_states(database)["pending"] + delivery_states(database)["sending"] > 0
+            restarted = AppProcess("serve", database_url=database, api=api, secret=secret, tmp=tmp_path)
+            restarted.wait_healthy()
+            wait_until(lambda: delivery_states(database) == Counter({"sent": 8}), timeout=60,
+                       message=json.dumps(delivery_states(database)))
+            posted = announcement_posts(api, channels)
+            assert sorted(Counter(posted).values()) == [1] * 8, Counter(posted)
+        finally:
+            if restarted is not None:
+                restarted.stop()
+            a.stop()
