@@ -18,13 +18,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import aiohttp
-from messages.announcements import announcement_message, delivery_failed_message, missed_message
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.replies import payload
 from domain.time import utcnow
+from messages.announcements import announcement_message, delivery_failed_message, missed_message
 from storage import announcements as q
 from storage.models import Announcement, Delivery
 from storage.queries import load_release_view
@@ -48,7 +49,7 @@ class Sender:
         *,
         worker_id: str,
         grace: timedelta = timedelta(hours=1),
-        batch: int = 200,
+        batch: int = 25,
         stale_after: timedelta = timedelta(seconds=30),
         settle_after: float = 20.0,
         clock: Callable[[], datetime] = utcnow,
@@ -227,22 +228,19 @@ class Sender:
         for release_id, dels in by_release.items():
             async with self._sessions() as s:
                 release = await load_release_view(s, release_id)
-                keys = {d.announcement_id: (await s.get(Announcement, d.announcement_id)) for d in dels}
+                keys = {
+                    d.announcement_id: await s.scalar(
+                        select(Announcement.key).where(Announcement.id == d.announcement_id)
+                    )
+                    or "?"
+                    for d in dels
+                }
             if release is None:
                 continue
-            missed = [
-                (keys[d.announcement_id].key, d.channel_id, d.due_at)
-                for d in dels  # type: ignore[union-attr]
-                if d.state == "missed"
-            ]
+            missed = [(keys[d.announcement_id], d.channel_id, d.due_at) for d in dels if d.state == "missed"]
             messages = [missed_message(release, missed)] if missed else []
             messages += [
-                delivery_failed_message(
-                    release,
-                    keys[d.announcement_id].key,  # type: ignore[union-attr]
-                    d.channel_id,
-                    d.error or "unknown_error",
-                )
+                delivery_failed_message(release, keys[d.announcement_id], d.channel_id, d.error or "unknown_error")
                 for d in dels
                 if d.state == "failed"
             ]
