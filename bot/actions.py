@@ -42,6 +42,7 @@ ACTION_WORDS = {
 }
 TARGET = re.compile(r"^(\d{1,12}):(\d{1,9})$")
 MAX_REASON = 2000
+FAILED = ":warning: Something went wrong on our side; your click may not have been recorded. Please try again."
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,13 @@ def register(app: AsyncApp, c: Components) -> None:
     ) -> None:
         await ack()
         kind = ACTION_KINDS[str(action.get("action_id"))]
+        async def apologise(_exc: BaseException) -> None:
+            await respond(**ephemeral(info_message(FAILED)), replace_original=False)
+
         c.tasks.spawn(
             click(c, body, action, kind, respond),
             context=f"{kind.value} by {body.get('user', {}).get('id')} on {action.get('value')}",
+            on_error=apologise,
         )
 
     for action_id in ACTION_KINDS:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from messages.announcements import channel_added_message, moved_message
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
@@ -18,6 +17,7 @@ from domain.announcements import channels_for
 from domain.model import ReleaseView
 from domain.time import utcnow
 from domain.timeparse import TimeParseError, to_utc
+from messages.announcements import channel_added_message, moved_message
 from messages.dates import slack_date
 from messages.help import info_message, usage_error_message
 from storage.announcements import stakeholder_channels

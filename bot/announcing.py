@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,18 +114,10 @@ async def create_adhoc(
     by: str,
     now: datetime,
 ) -> tuple[Announcement, int]:
-    count = len(
-        (
-            await session.execute(
-                select(Announcement.id).where(
-                    Announcement.release_id == release_id, Announcement.kind == AnnouncementKind.ADHOC.value
-                )
-            )
-        ).all()
-    )
+    # Keyed by its own id once inserted: numbering by counting rows would race with a concurrent announce.
     ann = Announcement(
         release_id=release_id,
-        key=f"adhoc-{count + 1}",
+        key=f"adhoc-new-{uuid.uuid4().hex}",
         kind=AnnouncementKind.ADHOC.value,
         audiences=[audience] if audience else [],
         target_channel=channel_id,
@@ -136,6 +129,7 @@ async def create_adhoc(
     )
     session.add(ann)
     await session.flush()
+    ann.key = f"adhoc-{ann.id}"
     channels = await stakeholder_channels(session, release_id)
     return ann, await _materialize(session, ann, channels, now)
 

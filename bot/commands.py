@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from messages.announcements import schedule_message
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import announce_flows, flows
@@ -33,6 +32,7 @@ from bot.grammar import (
 from bot.releases import ReleaseNotFound, resolve_release
 from bot.replies import ephemeral
 from domain.time import utcnow
+from messages.announcements import schedule_message
 from messages.help import help_message, info_message, usage_error_message
 from messages.status import release_list_message, roles_message, status_message
 from storage.announcements import schedule, stakeholder_channels
@@ -45,6 +45,16 @@ def register(app: AsyncApp, c: Components) -> None:
     command_name = c.settings.slash_command
 
     async def on_release(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        async def apologise(_exc: BaseException) -> None:
+            await respond(
+                **ephemeral(
+                    info_message(
+                        ":warning: Something went wrong on our side while doing that; it may not have taken effect. "
+                        f"Check with `{command_name} status` and try again."
+                    )
+                )
+            )
+
         team_id = str(command.get("team_id") or "")
         channel_id = str(command.get("channel_id") or "")
         user_id = str(command.get("user_id") or "")
@@ -72,6 +82,7 @@ def register(app: AsyncApp, c: Components) -> None:
             c.tasks.spawn(
                 flows.open_new_release_modal(c, str(command.get("trigger_id") or ""), channel_id, respond),
                 context=f"new-release modal for {user_id}",
+                on_error=apologise,
             )
         elif isinstance(cmd, NewRelease):
             if not channel_id.startswith(("C", "G")):
@@ -89,6 +100,7 @@ def register(app: AsyncApp, c: Components) -> None:
                 flows.create_from_text(
                     c, cmd, team_id=team_id, channel_id=channel_id, user_id=user_id, respond=respond
                 ),
+                on_error=apologise,
                 context=f"new release by {user_id} in {channel_id}",
             )
         elif isinstance(cmd, ListReleases):
@@ -123,6 +135,7 @@ def register(app: AsyncApp, c: Components) -> None:
                 c.tasks.spawn(
                     work(c, view, cmd, user_id=user_id, respond=respond),  # type: ignore[operator]
                     context=f"{type(cmd).__name__.lower()} on {view.key} by {user_id}",
+                    on_error=apologise,
                 )
             elif isinstance(cmd, Roles):
                 await ack(**ephemeral(roles_message(view)))
@@ -131,12 +144,14 @@ def register(app: AsyncApp, c: Components) -> None:
                 c.tasks.spawn(
                     flows.change_roles(c, view, cmd, user_id=user_id, respond=respond),
                     context=f"{'assign' if isinstance(cmd, Assign) else 'unassign'} on {view.key} by {user_id}",
+                    on_error=apologise,
                 )
             else:
                 await ack()
                 c.tasks.spawn(
                     flows.cancel_release(c, view, user_id=user_id, respond=respond),
                     context=f"cancel {view.key} by {user_id}",
+                    on_error=apologise,
                 )
         else:  # pragma: no cover - the parser returns only the types above
             await ack(**ephemeral(info_message(f"`{command_name} help` lists what I understand.")))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from messages.announcements import preflight_problem_message
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.replies import payload
 from domain.announcements import DeliveryState
+from messages.announcements import preflight_problem_message
 from storage.models import Delivery, StakeholderChannelRow
 from storage.queries import load_release_view
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -19,8 +19,15 @@ class TaskTracker:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.failures = 0
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, context: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
+    def spawn(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        *,
+        context: str,
+        on_error: Callable[[BaseException], Awaitable[Any]] | None = None,
+    ) -> asyncio.Task[Any]:
+        """Run `coro` in the background; if it fails, `on_error` may tell the person who asked."""
+        task = asyncio.get_running_loop().create_task(_guarded(coro, on_error, context))
         self._tasks.add(task)
         task.add_done_callback(lambda t: self._finished(t, context))
         return task
@@ -48,3 +55,17 @@ class TaskTracker:
             t.cancel()
         if still:
             await asyncio.wait(still, timeout=1.0)
+
+
+async def _guarded(
+    coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], Awaitable[Any]] | None, context: str
+) -> Any:
+    try:
+        return await coro
+    except Exception as exc:
+        if on_error is not None:
+            try:
+                await on_error(exc)
+            except Exception:
+                log.warning("could not report the failure of %s", context, exc_info=True)
+        raise
