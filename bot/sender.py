@@ -78,6 +78,7 @@ class Sender:
                     claimed = await q.claim_due(s, now=self._clock(), worker=self.worker_id, limit=self._batch)
                 if not claimed:
                     break
+                log.debug("claimed %d deliveries", len(claimed))
                 by_channel: dict[str, list[q.Claimed]] = defaultdict(list)
                 for c in claimed:
                     by_channel[c.channel_id].append(c)

@@ -87,6 +87,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, limit:
     The status guard in the outer WHERE makes two claimers race safely on any backend; on
     PostgreSQL, SKIP LOCKED also keeps them from waiting on each other's rows.
     """
+    # A CTE, not `IN (subquery)`: PostgreSQL may run an IN-subquery once per outer row, and then
+    # LIMIT no longer bounds the claim (seen: 279 rows claimed with LIMIT 7). A locking CTE runs once.
     due = (
         select(Delivery.id)
         .where(
@@ -97,12 +99,15 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, limit:
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
     )
     stmt = (
         update(Delivery)
-        .where(Delivery.state == DeliveryState.PENDING.value, Delivery.id.in_(due.scalar_subquery()))
+        .where(Delivery.state == DeliveryState.PENDING.value, Delivery.id.in_(select(due.c.id)))
         .values(state=DeliveryState.SENDING.value, claimed_by=worker, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id, Delivery.release_id, Delivery.announcement_id, Delivery.channel_id, Delivery.attempts)
+        .returning(
+            Delivery.id, Delivery.release_id, Delivery.announcement_id, Delivery.channel_id, Delivery.attempts
+        )
     )
     rows = (await session.execute(stmt)).all()
     return [Claimed(r[0], r[1], r[2], r[3], r[4], now) for r in rows]

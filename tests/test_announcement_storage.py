@@ -53,12 +53,14 @@ async def test_two_claimers_never_take_the_same_delivery(db: Db) -> None:
         while True:
             async with sessions() as s, s.begin():
                 batch = await q.claim_due(s, now=later, worker=name, limit=7)
+            assert len(batch) <= 7, "a claim never takes more than its limit"
             if not batch:
                 return got
             got += [c.id for c in batch]
 
     a, b, c = await asyncio.gather(claimer("a"), claimer("b"), claimer("c"))
     claimed = a + b + c
+    assert a and b and c, (len(a), len(b), len(c))
     assert len(claimed) == 300 and len(set(claimed)) == 300
     async with sessions() as s:
         rows = (await s.execute(select(Delivery).where(Delivery.state == "sending"))).scalars().all()

@@ -40,11 +40,11 @@ def delivery_states(url: str) -> Counter[str]:
         engine.dispose()
 
 
-def claimers(url: str) -> set[str]:
+def claimers(url: str) -> Counter[str]:
     engine = make_sync_engine(url)
     try:
         with engine.connect() as conn:
-            return {str(w).rsplit(":", 1)[0] for w in conn.execute(select(Delivery.claimed_by)).scalars() if w}
+            return Counter(str(w).rsplit(":", 1)[0] for w in conn.execute(select(Delivery.claimed_by)).scalars() if w)
     finally:
         engine.dispose()
 
@@ -101,7 +101,7 @@ def test_two_senders_post_each_delivery_exactly_once(database: str, tmp_path: Pa
             assert delivery_states(database) == Counter({"sent": 100})
             assert all(m_ts >= due.timestamp() - 0.5 for m_ts in
                        (float(m["ts"]) for c in channels for m in api.messages(c)))
-            assert len(claimers(database)) == 2, "both senders took part"
+            assert len(claimers(database)) == 2, f"both senders took part: {claimers(database)}"
         finally:
             if b is not None:
                 b.stop()
