@@ -111,6 +111,7 @@ async def _run_worker(settings: Settings) -> None:
         await _wait_for_signal()
     finally:
         scheduler.shutdown(wait=False)
+        await components.sender.drain(grace=10.0)
         await components.tasks.drain(grace=10.0)
         await components.engine.dispose()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,15 +24,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.replies import payload
+from domain.model import ReleaseView
 from domain.time import utcnow
 from messages.announcements import announcement_message, delivery_failed_message, missed_message
 from storage import announcements as q
 from storage.models import Announcement, Delivery
-from storage.queries import load_release_view
+from storage.queries import load_release_view, release_version
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "cutover_announcement"
+PACE = 1.0  # seconds between posts to one channel: Slack's documented chat.postMessage limit
+PACED_FOR = 60.0
+HOUSEKEEPING_EVERY = 2.0  # seconds between looks for stale claims, missed sends and unreported failures
+MAX_HOLD = 5.0  # seconds a claimed delivery may wait for its channel before it is queued again
+VIEW_TTL = 1.0  # seconds a rendered release may be reused without asking for its version
 TRANSIENT = (asyncio.TimeoutError, aiohttp.ClientError, OSError)
 
 
@@ -49,7 +55,7 @@ class Sender:
         *,
         worker_id: str,
         grace: timedelta = timedelta(hours=1),
-        batch: int = 25,
+        batch: int = 50,
         stale_after: timedelta = timedelta(seconds=30),
         settle_after: float = 20.0,
         clock: Callable[[], datetime] = utcnow,
@@ -63,27 +69,72 @@ class Sender:
         self._settle_after = settle_after
         self._clock = clock
         self._channel_free_at: dict[str, float] = {}  # monotonic: when a channel may be posted to again
+        self._paced_until: dict[str, float] = {}  # after a 429, space that channel's posts for a while
         self._lock = asyncio.Lock()
+        self._queues: dict[str, deque[q.Claimed]] = {}
+        self._runners: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
+        self._next_housekeeping = 0.0
+        self._views: dict[int, tuple[float, ReleaseView]] = {}
+        self._announcements: dict[int, Announcement] = {}
         self.sent = 0
 
     async def tick(self) -> None:
-        """One pass: settle lost answers, expire what is too late, send what is due, report failures."""
+        """One pass: settle lost answers, expire what is too late, hand due deliveries to channel runners.
+
+        It claims one batch and returns without waiting for the posts, so several senders share
+        the work and a slow channel never holds up the others.
+        """
         if self._lock.locked():
             return
         async with self._lock:
-            await self._expire()
-            await self._reconcile_stale()
-            while True:
-                async with self._sessions() as s, s.begin():
-                    claimed = await q.claim_due(s, now=self._clock(), worker=self.worker_id, limit=self._batch)
-                if not claimed:
-                    break
-                log.debug("claimed %d deliveries", len(claimed))
-                by_channel: dict[str, list[q.Claimed]] = defaultdict(list)
-                for c in claimed:
-                    by_channel[c.channel_id].append(c)
-                await asyncio.gather(*(self._send_channel(ch, items) for ch, items in by_channel.items()))
-            await self._report()
+            housekeeping = time.monotonic() >= self._next_housekeeping
+            if housekeeping:
+                # Rare work, kept off the hot path: on SQLite every write waits for the one write lock.
+                self._next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY
+                await self._expire()
+                await self._reconcile_stale()
+            async with self._sessions() as s, s.begin():
+                claimed = await q.claim_due(s, now=self._clock(), worker=self.worker_id, limit=self._batch)
+            for c in claimed:
+                self._queues.setdefault(c.channel_id, deque()).append(c)
+                runner = self._runners.get(c.channel_id)
+                if runner is None or runner.done():
+                    self._runners[c.channel_id] = asyncio.create_task(self._run_channel(c.channel_id))
+            if housekeeping:
+                await self._report()
+
+    async def drain(self, grace: float = 10.0) -> None:
+        """On shutdown: finish posts in flight, give back what is only queued."""
+        self._closing = True
+        runners = [t for t in self._runners.values() if not t.done()]
+        if runners:
+            await asyncio.wait(runners, timeout=grace)
+        for channel in list(self._queues):
+            await self._give_back_all(channel, not_before=None)
+
+    async def _run_channel(self, channel: str) -> None:
+        # One channel in order, channels in parallel: Slack allows about 1 post/s per channel.
+        queue = self._queues[channel]
+        while queue and not self._closing:
+            wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
+            if wait > MAX_HOLD:
+                # Don't sit on claims: queue them again for when the channel is free.
+                await self._give_back_all(channel, not_before=self._clock() + timedelta(seconds=wait))
+                return
+            if wait > 0:
+                await asyncio.sleep(wait)
+            c = queue.popleft()
+            if not await self._send(c):
+                await self._give_back_all(channel, not_before=None)
+                return
+
+    async def _give_back_all(self, channel: str, *, not_before: datetime | None) -> None:
+        queue = self._queues.get(channel)
+        while queue:
+            c = queue.popleft()
+            async with self._sessions() as s, s.begin():
+                await q.give_back(s, c, self.worker_id, not_before=not_before, error=None)
 
     async def _expire(self) -> None:
         async with self._sessions() as s, s.begin():
@@ -91,29 +142,15 @@ class Sender:
         if missed:
             log.warning("%d announcement deliveries were due more than %s ago; marked missed", len(missed), self._grace)
 
-    async def _send_channel(self, channel: str, items: list[q.Claimed]) -> None:
-        # One channel at a time, in order; channels in parallel. Slack allows ~1 post/s per channel.
-        for i, c in enumerate(items):
-            wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if not await self._send(c):
-                # Slack pushed back: the rest go back to the queue untouched by this pass.
-                for rest in items[i + 1 :]:
-                    async with self._sessions() as s, s.begin():
-                        await q.give_back(s, rest, self.worker_id, not_before=None, error=None)
-                return
-
     async def _send(self, c: q.Claimed) -> bool:
         """Post one claimed delivery. False when the channel is rate limited."""
-        async with self._sessions() as s:
-            release = await load_release_view(s, c.release_id)
-            ann = await s.get(Announcement, c.announcement_id)
+        release, ann = await self._content(c)
         if release is None or ann is None:
             async with self._sessions() as s, s.begin():
                 await q.mark_failed(s, c, self.worker_id, error="release_deleted")
             return True
         r = announcement_message(release, ann.key, ann.purpose, tuple(ann.audiences), ann.text, self._clock())
+        started = time.monotonic()
         try:
             resp = await self._client.chat_postMessage(
                 channel=c.channel_id,
@@ -127,6 +164,7 @@ class Sender:
             if status == 429:
                 retry_after = _retry_after(e)
                 self._channel_free_at[c.channel_id] = time.monotonic() + retry_after
+                self._paced_until[c.channel_id] = time.monotonic() + PACED_FOR
                 async with self._sessions() as s, s.begin():
                     await q.give_back(
                         s,
@@ -147,10 +185,42 @@ class Sender:
         except TRANSIENT as e:
             await self._settle_unknown(c, type(e).__name__)
             return True
+        if self._paced_until.get(c.channel_id, 0.0) > time.monotonic():
+            # Slack limited this channel recently: keep to its 1 post/s instead of hitting 429 again,
+            # on a fixed beat so round trips don't add up.
+            slot = max(self._channel_free_at.get(c.channel_id, 0.0), started)
+            self._channel_free_at[c.channel_id] = slot + PACE
         async with self._sessions() as s, s.begin():
             if await q.mark_sent(s, c, self.worker_id, ts=str(resp["ts"]), now=self._clock()):
                 self.sent += 1
         return True
+
+    async def _content(self, c: q.Claimed) -> tuple[ReleaseView | None, Announcement | None]:
+        """The release and announcement to render, cached briefly.
+
+        A burst of deliveries for one release would otherwise load its whole checklist for every
+        post; the release is re-read when it is older than a second and its version moved.
+        """
+        now = time.monotonic()
+        cached = self._views.get(c.release_id)
+        ann = self._announcements.get(c.announcement_id)
+        if cached is not None and ann is not None and now - cached[0] < VIEW_TTL:
+            return cached[1], ann
+        async with self._sessions() as s:
+            version = await release_version(s, c.release_id)
+            if version is None:
+                return None, None
+            if cached is None or cached[1].version != version:
+                view = await load_release_view(s, c.release_id)
+                if view is None:
+                    return None, None
+                cached = (now, view)
+            self._views[c.release_id] = (now, cached[1])
+            if ann is None:
+                ann = await s.get(Announcement, c.announcement_id)
+                if ann is not None:
+                    self._announcements[c.announcement_id] = ann
+        return cached[1], ann
 
     async def _settle_unknown(self, c: q.Claimed, why: str) -> None:
         """Slack's answer was lost: look for our post before trying again.
