@@ -90,6 +90,7 @@ async def _run_socket(settings: Settings) -> None:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await handler.close_async()
+        await components.sender.drain(grace=10.0)
         await components.tasks.drain(grace=10.0)
         await components.engine.dispose()
 

@@ -17,6 +17,8 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "channels:join",
+    "channels:history",
+    "groups:history",
     "im:write",
 ]
 
