@@ -9,14 +9,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import announcing
 from bot.components import Components
-from bot.flows import check_window, manager_refusal
+from bot.flows import check_window, manager_refusal, user_time
 from bot.grammar import Announce, Move, SetChannel, usage_for
 from bot.preflight import check_channel
 from bot.replies import ephemeral, payload
 from domain.announcements import channels_for
 from domain.model import ReleaseView
 from domain.time import utcnow
-from domain.timeparse import TimeParseError, to_utc
 from messages.announcements import channel_added_message, moved_message
 from messages.dates import slack_date
 from messages.help import info_message, usage_error_message
@@ -44,12 +43,10 @@ async def move(c: Components, view: ReleaseView, cmd: Move, *, user_id: str, res
     if refusal := await manager_refusal(c, view, user_id, "move the window of"):
         await respond(**ephemeral(refusal))
         return
-    tz = "UTC" if cmd.cutover.has_offset else await c.directory.user_tz(user_id)
-    try:
-        start = to_utc(cmd.cutover, tz)
-    except TimeParseError as e:
-        await respond(**ephemeral(usage_error_message(str(e), usage_for("move", c.settings.slash_command))))
+    resolved = await user_time(c, cmd.cutover, user_id, usage_for("move", c.settings.slash_command), respond)
+    if resolved is None:
         return
+    start, _tz = resolved
     duration = cmd.duration or (view.cutover_end - view.cutover_start)
     if problem := check_window(start, duration):
         await respond(**ephemeral(usage_error_message(problem, usage_for("move", c.settings.slash_command))))
@@ -85,12 +82,10 @@ async def announce(c: Components, view: ReleaseView, cmd: Announce, *, user_id: 
     if refusal := await manager_refusal(c, view, user_id, "announce for"):
         await respond(**ephemeral(refusal))
         return
-    tz = "UTC" if cmd.at.has_offset else await c.directory.user_tz(user_id)
-    try:
-        at = to_utc(cmd.at, tz)
-    except TimeParseError as e:
-        await respond(**ephemeral(usage_error_message(str(e), usage)))
+    resolved = await user_time(c, cmd.at, user_id, usage, respond)
+    if resolved is None:
         return
+    at, _tz = resolved
     now = utcnow()
     if at <= now:
         await respond(

@@ -19,7 +19,7 @@ from domain.policy import may_manage
 from domain.roles import PROJECT_MANAGER, role_name
 from domain.template import available_templates, load_template
 from domain.time import utcnow
-from domain.timeparse import TimeParseError, to_utc
+from domain.timeparse import ParsedDateTime, TimeParseError, to_utc
 from messages.common import Rendered, escape
 from messages.dates import slack_date, slack_window
 from messages.help import info_message, usage_error_message
@@ -55,17 +55,26 @@ async def open_new_release_modal(c: Components, trigger_id: str, channel_id: str
         )
 
 
+async def user_time(
+    c: Components, parsed: ParsedDateTime, user_id: str, usage: str, respond: AsyncRespond
+) -> tuple[datetime, str] | None:
+    """A typed time as UTC, read in the user's Slack zone unless it carries an offset; None if it
+    cannot be (the user has been told why)."""
+    tz = "UTC" if parsed.has_offset else await c.directory.user_tz(user_id)
+    try:
+        return to_utc(parsed, tz), tz
+    except TimeParseError as e:
+        await respond(**ephemeral(usage_error_message(str(e), usage)))
+        return None
+
+
 async def create_from_text(
     c: Components, cmd: NewRelease, *, team_id: str, channel_id: str, user_id: str, respond: AsyncRespond
 ) -> None:
-    tz = "UTC"
-    if not cmd.cutover.has_offset:
-        tz = await c.directory.user_tz(user_id)
-    try:
-        start = to_utc(cmd.cutover, tz)
-    except TimeParseError as e:
-        await respond(**ephemeral(usage_error_message(str(e), _usage_new(c))))
+    resolved = await user_time(c, cmd.cutover, user_id, _usage_new(c), respond)
+    if resolved is None:
         return
+    start, tz = resolved
     template = load_template(cmd.template or available_templates()[0])
     duration = cmd.duration or template.default_duration
     await create(
