@@ -54,6 +54,11 @@ class Release(Base):
     updated_at: Mapped[datetime]
     # Bumped by every change the live messages show; renderers compare against it.
     version: Mapped[int] = mapped_column(default=0)
+    actual_start: Mapped[datetime | None]
+    actual_end: Mapped[datetime | None]
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_by: Mapped[str | None] = mapped_column(String(32))
+    rollback_reason: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[ChecklistItem]] = relationship(
         back_populates="release", order_by="ChecklistItem.id", lazy="raise", cascade="all, delete-orphan"
@@ -93,6 +98,7 @@ class ChecklistItem(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None]  # the one overdue reminder went out
 
     release: Mapped[Release] = relationship(back_populates="items", lazy="raise")
 
@@ -215,3 +221,47 @@ class Delivery(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(200))
     reported_at: Mapped[datetime | None]  # a failure or miss is told to the release channel once
+
+
+class ReleaseEvent(Base):
+    """Append-only audit of lifecycle steps: cutover start (and overrides), complete, rollback, retro."""
+
+    __tablename__ = "release_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # scheduled | open | closed
+    anonymous: Mapped[bool] = mapped_column(default=True)
+    # Mixed into the respondent key so a person can edit their answer without being stored.
+    salt: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    invited: Mapped[int] = mapped_column(default=0)
+
+
+class SurveyResponse(Base):
+    """One person's answers. `respondent` is a keyed hash when the survey is anonymous, else the user id."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("survey_id", "respondent", name="uq_survey_responses_respondent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    respondent: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
