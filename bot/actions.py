@@ -90,6 +90,7 @@ def register(app: AsyncApp, c: Components) -> None:
     ) -> None:
         await ack()
         kind = ACTION_KINDS[str(action.get("action_id"))]
+
         async def apologise(_exc: BaseException) -> None:
             await respond(**ephemeral(info_message(FAILED)), replace_original=False)
 

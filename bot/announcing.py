@@ -39,7 +39,7 @@ def _targets(ann: Announcement, channels: list[StakeholderChannel]) -> tuple[str
     return channels_for(ann.audiences, channels)
 
 
-async def _materialize(
+async def materialize(
     session: AsyncSession, ann: Announcement, channels: list[StakeholderChannel], now: datetime
 ) -> int:
     """Create the missing deliveries of one announcement; returns how many will be sent."""
@@ -48,7 +48,7 @@ async def _materialize(
     for ch in _targets(ann, channels):
         if ch in have:
             continue
-        future = ann.send_at > now and ann.cancelled_at is None
+        future = ann.send_at >= now and ann.cancelled_at is None
         session.add(
             Delivery(
                 announcement_id=ann.id,
@@ -99,7 +99,7 @@ async def add_channel(
         )
     ).scalars()
     for ann in anns:
-        pending += await _materialize(session, ann, channels, now)
+        pending += await materialize(session, ann, channels, now)
     return exists is None, pending
 
 
@@ -131,7 +131,7 @@ async def create_adhoc(
     await session.flush()
     ann.key = f"adhoc-{ann.id}"
     channels = await stakeholder_channels(session, release_id)
-    return ann, await _materialize(session, ann, channels, now)
+    return ann, await materialize(session, ann, channels, now)
 
 
 @dataclass(frozen=True)

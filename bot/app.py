@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import actions, commands
+from bot import actions, commands, lifecycle_listeners
 from bot.components import Components
 from bot.live import LiveMessages
 from bot.sender import Sender, make_post_client
@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> tuple[AsyncA
     )
     commands.register(app, c)
     actions.register(app, c)
+    lifecycle_listeners.register(app, c)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

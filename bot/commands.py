@@ -13,12 +13,14 @@ from bot.grammar import (
     Announce,
     Assign,
     Cancel,
+    CutoverCommand,
     Help,
     ListReleases,
     Move,
     NewModal,
     NewRelease,
     NotYetAvailable,
+    Retro,
     Roles,
     Schedule,
     SetChannel,
@@ -29,14 +31,18 @@ from bot.grammar import (
     parse,
     usage_for,
 )
+from bot.lifecycle_commands import lifecycle_command
 from bot.releases import ReleaseNotFound, resolve_release
 from bot.replies import ephemeral
 from domain.time import utcnow
 from messages.announcements import schedule_message
+from messages.common import Rendered
 from messages.help import help_message, info_message, usage_error_message
+from messages.retro import retro_status_message
 from messages.status import release_list_message, roles_message, status_message
 from storage.announcements import schedule, stakeholder_channels
-from storage.queries import active_releases, load_release_view, release_view
+from storage.queries import current_releases, load_release_view, release_view
+from storage.retro import survey_for, survey_view
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +111,23 @@ def register(app: AsyncApp, c: Components) -> None:
             )
         elif isinstance(cmd, ListReleases):
             async with c.sessions() as session:
-                rows = await active_releases(session, team_id)
+                rows = await current_releases(session, team_id)
                 views = [release_view(r) for r in rows]
             await ack(**ephemeral(release_list_message(views, utcnow())))
-        elif isinstance(cmd, Status | Roles | Assign | Unassign | Cancel | SetChannel | Schedule | Move | Announce):
+        elif isinstance(
+            cmd,
+            Status
+            | Roles
+            | Assign
+            | Unassign
+            | Cancel
+            | SetChannel
+            | Schedule
+            | Move
+            | Announce
+            | CutoverCommand
+            | Retro,
+        ):
             try:
                 async with c.sessions() as session:
                     release_id = await resolve_release(session, team_id, channel_id, cmd.release)
@@ -120,6 +139,22 @@ def register(app: AsyncApp, c: Components) -> None:
             assert view is not None
             if isinstance(cmd, Status):
                 await ack(**ephemeral(status_message(view, utcnow())))
+            elif isinstance(cmd, Retro) and cmd.action == "status":
+                async with c.sessions() as session:
+                    survey = await survey_for(session, view.id)
+                    survey_info = await survey_view(session, survey) if survey else None
+                await ack(**ephemeral(retro_status_message(view, survey_info, command_name)))
+            elif isinstance(cmd, CutoverCommand | Retro):
+                await ack()
+
+                async def tell(r: Rendered) -> None:
+                    await respond(**ephemeral(r))
+
+                c.tasks.spawn(
+                    lifecycle_command(c, view, cmd, user_id, tell),
+                    context=f"{type(cmd).__name__.lower()} {cmd.action} on {view.key} by {user_id}",
+                    on_error=apologise,
+                )
             elif isinstance(cmd, Schedule):
                 async with c.sessions() as session:
                     anns = await schedule(session, view.id)

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeAlias, TypeVar
+from typing import Literal, TypeAlias, TypeVar, cast
 
 from domain.model import Subject, SubjectKind
 from domain.roles import Role, UnknownRole, resolve_role
@@ -29,6 +29,13 @@ MAX_TEXT = 2000
 MAX_NAME = 80
 MAX_ANNOUNCEMENT = 2000
 MAX_RELEASE_NUMBER = 10**9
+MIN_REASON = 3
+MAX_REASON = 500
+
+CutoverAction = Literal["start", "complete", "rollback"]
+RetroAction = Literal["open", "close", "status"]
+CUTOVER_ACTIONS: tuple[CutoverAction, ...] = ("start", "complete", "rollback")
+RETRO_ACTIONS: tuple[RetroAction, ...] = ("open", "close", "status")
 
 _T = TypeVar("_T")
 
@@ -128,7 +135,26 @@ class Announce:
 
 
 @dataclass(frozen=True)
+class CutoverCommand:
+    """`reason` is set for rollback only, `override` for an overridden start only. Both are plain text:
+    Slack's entity escaping is undone (like a release name), so builders escape them when they show them."""
+
+    action: CutoverAction
+    reason: str | None
+    override: str | None
+    release: str | None
+
+
+@dataclass(frozen=True)
+class Retro:
+    action: RetroAction
+    release: str | None
+
+
+@dataclass(frozen=True)
 class NotYetAvailable:
+    """A verb in the grammar that this version does not implement (none at the moment)."""
+
     verb: str
 
 
@@ -146,6 +172,8 @@ Command: TypeAlias = (
     | Schedule
     | Move
     | Announce
+    | CutoverCommand
+    | Retro
     | NotYetAvailable
 )
 
@@ -160,6 +188,7 @@ class _Verb:
     example: str  # after the command name
     later: bool = False  # in the grammar, implemented by a later version
     note: str = ""  # an extra usage line; `{command}` is replaced
+    forms: tuple[str, ...] = ()  # when set, the usage lists these full forms instead of `syntax`
 
 
 _VERBS: dict[str, _Verb] = {
@@ -201,9 +230,22 @@ _VERBS: dict[str, _Verb] = {
         "`@channel`, `@here` and `@everyone` are not allowed in the text.",
     ),
     "cutover": _Verb(
-        "cutover start|complete|rollback [REL-n]", "drive the cutover window", "cutover start REL-3", later=True
+        "cutover start|complete|rollback …",
+        "start, complete or roll back the cutover (start checks the go/no-go sign-offs first)",
+        "cutover start REL-3",
+        note="Only a Project Manager may start despite missing sign-offs, with a reason after `--override`. "
+        f"Reasons are {MIN_REASON}–{MAX_REASON} characters; `@channel`, `@here` and `@everyone` are not allowed.",
+        forms=(
+            "cutover start [--override <reason>] [REL-n]",
+            "cutover complete [REL-n]",
+            "cutover rollback <reason> [REL-n]",
+        ),
     ),
-    "retro": _Verb("retro open|close|status [REL-n]", "run the retrospective survey", "retro open REL-3", later=True),
+    "retro": _Verb(
+        "retro open|close|status [REL-n]",
+        "open or close the retrospective survey, or see how many answered",
+        "retro open REL-3",
+    ),
 }
 VERBS: tuple[str, ...] = tuple(_VERBS)
 LATER_VERBS: frozenset[str] = frozenset(v for v, spec in _VERBS.items() if spec.later)
@@ -212,7 +254,8 @@ LATER_VERBS: frozenset[str] = frozenset(v for v, spec in _VERBS.items() if spec.
 def usage_for(verb: str, command: str = DEFAULT_COMMAND) -> str:
     """The usage line and an example for `verb` (KeyError if it is not a verb)."""
     spec = _VERBS[verb]
-    lines = [f"Usage: `{command} {spec.syntax}`"]
+    first, *more = spec.forms or (spec.syntax,)
+    lines = [f"Usage: `{command} {first}`", *(f"       `{command} {form}`" for form in more)]
     if spec.note:
         lines.append(spec.note.replace("{command}", command))
     lines.append(f"Example: `{command} {spec.example}`")
@@ -356,6 +399,10 @@ class _Parser:
             return self.move(args)
         if verb == "announce":
             return self.announce(args, text)
+        if verb == "cutover":
+            return self.cutover(args, text)
+        if verb == "retro":
+            return self.retro(args)
         if verb == "list":
             self.no_more(verb, args)
             return ListReleases()
@@ -769,6 +816,136 @@ class _Parser:
         bad = next((ch for ch in message if ch not in "\n\t" and _bad_char(ch) is not None), None)
         if bad is not None:
             raise self.fail(verb, f"The text contains an invisible control character (U+{ord(bad):04X}).")
+
+    # cutover / retro ----------------------------------------------------------------------------
+
+    def action(self, verb: str, args: Sequence[_Token], actions: tuple[str, ...]) -> str:
+        names = ", ".join(f"`{a}`" for a in actions)
+        if not args:
+            raise self.fail(verb, f"`{verb}` needs an action: {names}.")
+        word = args[0].text.lower()
+        if word in actions:
+            return word
+        if _REF.fullmatch(args[0].text):
+            raise self.fail(
+                verb,
+                f"Name the action first, then the release key: `{verb} {actions[0]} "
+                f"{_show(args[0].text.upper())}`. Actions: {names}.",
+            )
+        close = difflib.get_close_matches(word, actions, n=1, cutoff=0.6)
+        hint = f" Did you mean `{close[0]}`?" if close else ""
+        raise self.fail(verb, f"`{_show(args[0].text)}` is not an action of `{verb}`.{hint} Actions: {names}.")
+
+    def cutover(self, args: Sequence[_Token], text: str) -> CutoverCommand:
+        verb = "cutover"
+        action = cast(CutoverAction, self.action(verb, args, CUTOVER_ACTIONS))
+        rest = args[1:]
+        if action == "complete":
+            return CutoverCommand(action, None, None, self.only_release(verb, rest))
+        if action == "rollback":
+            reason, release = self.reason_and_release(rest, text, what="rollback")
+            if reason is None:
+                raise self.fail(
+                    verb, "`cutover rollback` needs a reason, e.g. `cutover rollback Payments fail after the switch`."
+                )
+            return CutoverCommand(action, reason, None, release)
+        return self.start(rest, text)
+
+    def start(self, rest: Sequence[_Token], text: str) -> CutoverCommand:
+        verb = "cutover"
+        release: str | None = None
+        i = 0
+        # A key right after `start` is the release; an override's words follow their flag.
+        if i < len(rest) and _option(rest[i].text) is None:
+            release = self.release_ref(verb, rest[i])
+            if release is None:
+                raise self.fail(
+                    verb,
+                    f"Unexpected `{_show(rest[i].text)}`: `cutover start` takes `--override <reason>` "
+                    "and a release key.",
+                )
+            i += 1
+        if i == len(rest):
+            return CutoverCommand("start", None, None, release)
+        option = _option(rest[i].text)
+        if option is None:
+            raise self.fail(verb, f"Unexpected `{_show(rest[i].text)}` after `{release}`.")
+        name, inline = option
+        if name != "override":
+            close = difflib.get_close_matches(name, ("override",), n=1, cutoff=0.6)
+            hint = " Did you mean `--override`?" if close else ""
+            raise self.fail(
+                verb, f"`{_show(rest[i].text)}` is not an option of `cutover start`.{hint} Options: `--override`."
+            )
+        body = list(rest[i + 1 :])
+        if inline:
+            # `--override=words`: the value is the tail of the option's own token.
+            flag = rest[i]
+            body.insert(0, _Token(inline, flag.end - len(inline), flag.end))
+        override, ref = self.reason_and_release(body, text, what="override")
+        if ref is not None and release is not None:
+            raise self.fail(verb, f"Two release keys, `{release}` and `{ref}`; give one.")
+        if override is None:
+            raise self.fail(
+                verb,
+                "`--override` needs the reason why the cutover may start without every go/no-go sign-off, "
+                "e.g. `cutover start --override CAB approved by phone, minutes follow`.",
+            )
+        return CutoverCommand("start", None, override, release or ref)
+
+    def reason_and_release(self, rest: Sequence[_Token], text: str, what: str) -> tuple[str | None, str | None]:
+        verb = "cutover"
+        body = list(rest)
+        first = _option(body[0].text) if body else None
+        if first is not None:
+            name, inline = first
+            if name != "reason":
+                raise self.fail(
+                    verb, f"`{_show(body[0].text)}` is not an option here: write the {what} reason as plain words."
+                )
+            # `--reason` is a natural thing to type; the words after it (or after `=`) are the reason.
+            flag = body.pop(0)
+            if inline:
+                body.insert(0, _Token(inline, flag.end - len(inline), flag.end))
+        release: str | None = None
+        if body and _REF.fullmatch(body[-1].text):
+            release = self.release_ref(verb, body[-1])
+            body = body[:-1]
+        if body and _REF.fullmatch(body[0].text):
+            # Read as the reason's first word it would silently target this channel's release instead.
+            raise self.fail(verb, "Give the reason first; a release key may go at the very end.")
+        raw = text[body[0].start : body[-1].end] if body else ""
+        return self.reason(raw, what=what), release
+
+    def reason(self, raw: str, what: str) -> str | None:
+        """A reason as plain text (one line, Slack's escaping undone), None when empty; raises when unusable."""
+        verb = "cutover"
+        raw = raw.strip()
+        if not raw:
+            return None
+        broadcast = _BROADCAST.search(raw)
+        if broadcast is not None:
+            raise self.fail(
+                verb,
+                f"The {what} reason can't contain `{_show(broadcast.group())}`: it is posted in the release "
+                "channel and must not notify everyone. Mention people or user groups instead.",
+            )
+        reason = " ".join((html.unescape(raw) if "&" in raw else raw).split())
+        bad = _bad_char(reason)
+        if bad is not None:
+            raise self.fail(verb, f"The {what} reason contains an invisible control character (U+{ord(bad):04X}).")
+        if len(reason) < MIN_REASON:
+            raise self.fail(
+                verb, f"The {what} reason is too short: write at least {MIN_REASON} characters that others can act on."
+            )
+        if len(reason) > MAX_REASON:
+            raise self.fail(verb, f"The {what} reason is {len(reason):,} characters long; the limit is {MAX_REASON}.")
+        return reason
+
+    def retro(self, args: Sequence[_Token]) -> Retro:
+        verb = "retro"
+        action = cast(RetroAction, self.action(verb, args, RETRO_ACTIONS))
+        return Retro(action, self.only_release(verb, args[1:]))
 
 
 def _looks_like_channel(text: str) -> bool:

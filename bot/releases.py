@@ -16,8 +16,8 @@ from domain.roles import PROJECT_MANAGER, Role
 from domain.template import Template, due_at
 from storage.models import ChecklistItem, Release, RoleAssignment
 from storage.queries import (
-    active_release_ids_in_channel,
     bump_release_version,
+    current_release_ids_in_channel,
     find_release_id,
     next_release_number,
 )
@@ -48,10 +48,10 @@ async def resolve_release(session: AsyncSession, team_id: str, channel_id: str, 
         if found is None:
             raise ReleaseNotFound(f"There is no {ref} in this workspace. `/release list` shows the active ones.")
         return found
-    ids = await active_release_ids_in_channel(session, team_id, channel_id)
+    ids = await current_release_ids_in_channel(session, team_id, channel_id)
     if not ids:
         raise ReleaseNotFound(
-            "No active release is coordinated in this channel. Name one (e.g. `REL-3`) or see `/release list`."
+            "No current release is coordinated in this channel. Name one (e.g. `REL-3`) or see `/release list`."
         )
     if len(ids) > 1:
         keys = []
@@ -59,7 +59,7 @@ async def resolve_release(session: AsyncSession, team_id: str, channel_id: str, 
             row = await session.get(Release, rid)
             if row is not None:
                 keys.append(row.key)
-        raise ReleaseNotFound(f"Several releases are active in this channel ({', '.join(keys)}); name one.")
+        raise ReleaseNotFound(f"Several releases are current in this channel ({', '.join(keys)}); name one.")
     return ids[0]
 
 

@@ -12,6 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.components import Components
 from bot.preflight import recheck_before_sends
+from bot.reminders import remind_overdue
+from bot.retro import due_work
 from domain.time import utcnow
 
 
@@ -23,7 +25,9 @@ def start_scheduler(c: Components) -> AsyncIOScheduler:
         "interval",
         seconds=c.settings.scheduler_tick,
         id="deliveries",
-        max_instances=1,
+        # Sender.tick guards itself against overlap; a second run returns at once, where
+        # max_instances=1 would log a warning every tick while a slow pass runs.
+        max_instances=2,
         coalesce=True,
         misfire_grace_time=None,
         next_run_time=datetime.now(UTC),
@@ -37,6 +41,22 @@ def start_scheduler(c: Components) -> AsyncIOScheduler:
         "interval",
         minutes=10,
         id="preflight",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+
+    async def housekeeping() -> None:
+        now = utcnow()
+        await due_work(c, now)
+        await remind_overdue(c, now)
+
+    scheduler.add_job(
+        housekeeping,
+        "interval",
+        seconds=max(5.0, c.settings.scheduler_tick * 5),
+        id="housekeeping",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

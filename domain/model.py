@@ -22,6 +22,8 @@ class ReleaseState(StrEnum):
 
 
 ACTIVE_STATES = frozenset({ReleaseState.PLANNING, ReleaseState.READY, ReleaseState.CUTTING_OVER})
+# Still being worked on: after the cutover, follow-ups (hypercare, decommission) and the retrospective go on.
+CURRENT_STATES = ACTIVE_STATES | {ReleaseState.COMPLETED, ReleaseState.ROLLED_BACK}
 
 
 class ItemState(StrEnum):
@@ -123,6 +125,13 @@ class ReleaseView:
     version: int
     phases: tuple[PhaseView, ...] = ()
     assignments: tuple[Assignment, ...] = field(default_factory=tuple)
+    # Lifecycle facts, filled in as the cutover runs; optional so older callers need not know them.
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None  # completed or rolled back
+    override_reason: str | None = None  # plain text: the go/no-go check was overridden at start
+    override_by: str | None = None  # Slack user id
+    rollback_reason: str | None = None  # plain text
+    retro: str | None = None  # one line of retrospective progress, e.g. "survey open: 3/8 answered"
 
     @property
     def items(self) -> tuple[ItemView, ...]:

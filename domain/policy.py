@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.model import (
-    ACTIVE_STATES,
+    CURRENT_STATES,
     Assignment,
     DecisionKind,
     ItemState,
@@ -90,7 +90,7 @@ def next_state(item: ItemView, kind: DecisionKind) -> ItemState | NotApplicable:
 def judge(
     release: ReleaseView, item: ItemView, kind: DecisionKind, user_id: str, user_roles: frozenset[str]
 ) -> Verdict:
-    if release.state not in ACTIVE_STATES:
+    if release.state not in CURRENT_STATES:
         label = ReleaseState(release.state).value.replace("_", " ")
         return Verdict(False, reason=f"{release.key} is {label}; its checklist is closed.")
     needed = roles_needed(item, kind)

@@ -16,6 +16,10 @@ Interactive elements (block ids and action ids are stable; ``value`` is ``"<item
   ``item.approve`` + ``item.undo`` (rejected).
 
 Closed and cancelled releases render without buttons: nothing there can change any more.
+
+The summary also carries the lifecycle buttons while the cutover can still move (actions block
+``release-actions``, ``value`` = ``str(release.id)``): ``release.start`` in planning and ready;
+``release.complete`` and ``release.rollback`` while cutting over.
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ from .dates import slack_date, slack_window
 
 ITEM_TITLE_MAX = 150
 REASON_MAX = 200  # the checklist shows the start of a reason; /release status shows more
+LIFECYCLE_REASON_MAX = 300
+RETRO_LINE_MAX = 200
+RELEASE_ACTIONS_BLOCK = "release-actions"
 SUMMARY_TITLE_MAX = 100
 _FROZEN_STATES = frozenset({ReleaseState.CLOSED, ReleaseState.CANCELLED})
 # Room for a part's header and progress context, whatever their final wording.
@@ -276,16 +283,85 @@ def release_title(release: ReleaseView) -> str:
     return f"{key} · {clip(one_line(release.name), max(20, HEADER_TEXT_MAX - len(key) - 3))}"
 
 
+_END_LABELS: dict[ReleaseState, str] = {
+    ReleaseState.COMPLETED: "Completed",
+    ReleaseState.CLOSED: "Completed",
+    ReleaseState.ROLLED_BACK: "Rolled back",
+}
+
+
+def lifecycle_lines(release: ReleaseView) -> list[str]:
+    """What the cutover has done so far: actual start and end, an override, a rollback reason and
+    the retrospective's progress; empty for a release still in planning."""
+    lines: list[str] = []
+    if release.actual_start is not None:
+        lines.append(f"*Cutover started:* {slack_date(release.actual_start)}")
+    if release.actual_end is not None:
+        lines.append(f"*{_END_LABELS.get(release.state, 'Ended')}:* {slack_date(release.actual_end)}")
+    if release.override_reason and release.override_reason.strip():
+        by = f" by {user_mention(release.override_by)}" if release.override_by else ""
+        reason = clip(one_line(release.override_reason), LIFECYCLE_REASON_MAX)
+        lines.append(f":warning: *Go/no-go overridden*{by}: “{reason}”")
+    if release.rollback_reason and release.rollback_reason.strip():
+        lines.append(f"*Rollback reason:* “{clip(one_line(release.rollback_reason), LIFECYCLE_REASON_MAX)}”")
+    if release.retro and release.retro.strip():
+        lines.append(f"*Retrospective:* {clip(one_line(release.retro), RETRO_LINE_MAX)}")
+    return lines
+
+
 def overview_text(release: ReleaseView, now: datetime) -> str:
     overdue = sum(is_overdue(i, now) for i in release.items)
     workload = clip(one_line(release.workload), 200) if release.workload.strip() else "—"
     overdue_text = f":warning: {plural(overdue, 'item')} overdue" if overdue else "none"
-    return (
-        f"*State:* {state_label(release.state)}\n"
-        f"*Workload:* {workload}\n"
-        f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}\n"
-        f"*Overdue:* {overdue_text}"
-    )
+    return "\n".join([
+        f"*State:* {state_label(release.state)}",
+        f"*Workload:* {workload}",
+        f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
+        *lifecycle_lines(release),
+        f"*Overdue:* {overdue_text}",
+    ])
+
+
+_START_CONFIRM = ConfirmObject(
+    title=PlainTextObject(text="Start the cutover?"),
+    text=PlainTextObject(text="The go/no-go sign-offs are checked first: if any is not approved, nothing "
+                              "starts and you see which ones are missing."),
+    confirm=PlainTextObject(text="Start"),
+    deny=PlainTextObject(text="Not yet"),
+)
+_COMPLETE_CONFIRM = ConfirmObject(
+    title=PlainTextObject(text="Complete the cutover?"),
+    text=PlainTextObject(text="The sign-offs due inside the window are checked first; the release channel "
+                              "is told when the cutover is complete."),
+    confirm=PlainTextObject(text="Complete"),
+    deny=PlainTextObject(text="Not yet"),
+)
+_ROLLBACK_CONFIRM = ConfirmObject(
+    title=PlainTextObject(text="Roll back the cutover?"),
+    text=PlainTextObject(text="You are asked for a reason next; nothing changes until you send it."),
+    confirm=PlainTextObject(text="Continue"),
+    deny=PlainTextObject(text="Cancel"),
+    style="danger",
+)
+
+
+def lifecycle_actions(release: ReleaseView) -> ActionsBlock | None:
+    """The summary's lifecycle buttons for the release's state, or None when the cutover can't move."""
+
+    def button(label: str, action_id: str, style: str, confirm: ConfirmObject) -> ButtonElement:
+        return ButtonElement(text=PlainTextObject(text=label, emoji=True), action_id=action_id,
+                             value=str(release.id), style=style, confirm=confirm)
+
+    if release.state in (ReleaseState.PLANNING, ReleaseState.READY):
+        elements = [button("Start cutover", "release.start", "primary", _START_CONFIRM)]
+    elif release.state is ReleaseState.CUTTING_OVER:
+        elements = [
+            button("Complete", "release.complete", "primary", _COMPLETE_CONFIRM),
+            button("Roll back", "release.rollback", "danger", _ROLLBACK_CONFIRM),
+        ]
+    else:
+        return None
+    return ActionsBlock(block_id=RELEASE_ACTIONS_BLOCK, elements=elements)
 
 
 def summary_message(release: ReleaseView, now: datetime) -> Rendered:
@@ -296,6 +372,9 @@ def summary_message(release: ReleaseView, now: datetime) -> Rendered:
     rejected = sum(i.state is ItemState.REJECTED for i in gates)
 
     top: list[Block] = [header(release_title(release)), section(overview_text(release, now))]
+    actions = lifecycle_actions(release)
+    if actions is not None:
+        top.append(actions)
     foot = context(f"Items and sign-offs are in the thread, one reply per phase · updated {slack_date(now)}")
     used = text_length([*top, foot])
 

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 
 from domain.model import ItemState, ItemView, ReleaseView, Subject
 
-from .checklist import decision_text, phase_progress_lines, release_title
+from .checklist import decision_text, lifecycle_lines, phase_progress_lines, release_title
 from .common import (
     MAX_BLOCKS,
     TEXT_BUDGET,
@@ -115,12 +115,13 @@ def status_message(release: ReleaseView, now: datetime) -> Rendered:
 
     top: list[Block] = [
         header(release_title(release)),
-        section(
-            f"*State:* {state_label(release.state)}\n"
-            f"*Workload:* {workload}\n"
-            f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}\n"
-            f"*Channel:* <#{release.channel_id}>"
-        ),
+        section("\n".join([
+            f"*State:* {state_label(release.state)}",
+            f"*Workload:* {workload}",
+            f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
+            *lifecycle_lines(release),
+            f"*Channel:* <#{release.channel_id}>",
+        ])),
     ]
     foot = context(f"As of {slack_date(now)} · the live checklist is in <#{release.channel_id}>")
     used = text_length([*top, foot])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from domain.model import (
-    ACTIVE_STATES,
+    CURRENT_STATES,
     Assignment,
     ItemState,
     ItemView,
@@ -21,7 +21,7 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from storage.models import ChecklistItem, Release, ReleaseMessage, TeamCounter
+from storage.models import ChecklistItem, Release, ReleaseMessage, Survey, SurveyResponse, TeamCounter
 
 
 def item_view(row: ChecklistItem) -> ItemView:
@@ -42,7 +42,7 @@ def item_view(row: ChecklistItem) -> ItemView:
     )
 
 
-def release_view(row: Release, *, with_items: bool = True) -> ReleaseView:
+def release_view(row: Release, *, with_items: bool = True, retro: str | None = None) -> ReleaseView:
     phases: list[PhaseView] = []
     if with_items:
         by_phase: dict[str, list[ChecklistItem]] = {}
@@ -71,6 +71,12 @@ def release_view(row: Release, *, with_items: bool = True) -> ReleaseView:
         assignments=tuple(
             Assignment(a.role_key, Subject(SubjectKind(a.subject_kind), a.subject_id)) for a in row.assignments
         ),
+        actual_start=row.actual_start,
+        actual_end=row.actual_end,
+        override_reason=row.override_reason,
+        override_by=row.override_by,
+        rollback_reason=row.rollback_reason,
+        retro=retro,
     )
 
 
@@ -86,7 +92,23 @@ async def load_release(session: AsyncSession, release_id: int) -> Release | None
 
 async def load_release_view(session: AsyncSession, release_id: int) -> ReleaseView | None:
     row = await load_release(session, release_id)
-    return release_view(row) if row else None
+    if row is None:
+        return None
+    return release_view(row, retro=await retro_line(session, release_id))
+
+
+async def retro_line(session: AsyncSession, release_id: int) -> str | None:
+    """One line of retrospective progress, without any answer."""
+    survey = (await session.execute(select(Survey).where(Survey.release_id == release_id))).scalar_one_or_none()
+    if survey is None:
+        return None
+    answered = await session.scalar(
+        select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey_id == survey.id)
+    )
+    if survey.state == "scheduled":
+        return "survey scheduled: it opens a day after completion"
+    invited = f"/{survey.invited}" if survey.invited else ""
+    return f"survey {survey.state}: {answered or 0}{invited} answered"
 
 
 async def find_release_id(session: AsyncSession, team_id: str, number: int) -> int | None:
@@ -94,23 +116,23 @@ async def find_release_id(session: AsyncSession, team_id: str, number: int) -> i
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def active_release_ids_in_channel(session: AsyncSession, team_id: str, channel_id: str) -> list[int]:
+async def current_release_ids_in_channel(session: AsyncSession, team_id: str, channel_id: str) -> list[int]:
     stmt = (
         select(Release.id)
         .where(
             Release.team_id == team_id,
             Release.channel_id == channel_id,
-            Release.state.in_([s.value for s in ACTIVE_STATES]),
+            Release.state.in_([s.value for s in CURRENT_STATES]),
         )
         .order_by(Release.number)
     )
     return list((await session.execute(stmt)).scalars())
 
 
-async def active_releases(session: AsyncSession, team_id: str) -> Sequence[Release]:
+async def current_releases(session: AsyncSession, team_id: str) -> Sequence[Release]:
     stmt = (
         select(Release)
-        .where(Release.team_id == team_id, Release.state.in_([s.value for s in ACTIVE_STATES]))
+        .where(Release.team_id == team_id, Release.state.in_([s.value for s in CURRENT_STATES]))
         .options(selectinload(Release.items), selectinload(Release.assignments))
         .order_by(Release.cutover_start, Release.number)
     )

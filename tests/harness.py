@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from sandbox.driver import SlackDriver
 from sandbox.webapi import SlackStandIn
@@ -75,6 +75,19 @@ class Stack:
     def snapshot(self) -> dict[str, int]:
         return {m.__tablename__: self.count(m) for m in (Release, ChecklistItem, RoleAssignment, Decision,
                                                           ReleaseMessage)}
+
+    def count_rows(self, table: str, where: str = "1=1") -> int:
+        with self.db.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}")).scalar_one())
+
+    def column(self, table: str, column: str) -> list[Any]:
+        with self.db.connect() as conn:
+            return list(conn.execute(text(f"SELECT {column} FROM {table}")).scalars())
+
+    def dump(self, table: str) -> str:
+        """Every row of a table as text, to look for what must not be there."""
+        with self.db.connect() as conn:
+            return json.dumps([list(r) for r in conn.execute(text(f"SELECT * FROM {table}")).all()], default=str)
 
     def release_in(self, channel: str) -> Release | None:
         with self.db.connect() as conn:

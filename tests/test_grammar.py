@@ -6,17 +6,19 @@ import pytest
 
 from bot.grammar import (
     HELP_OVERVIEW,
+    LATER_VERBS,
     USAGE,
     VERBS,
     Announce,
     Assign,
     Cancel,
+    CutoverCommand,
     Help,
     ListReleases,
     Move,
     NewModal,
     NewRelease,
-    NotYetAvailable,
+    Retro,
     Roles,
     Schedule,
     SetChannel,
@@ -276,9 +278,10 @@ def test_simple_verbs() -> None:
     assert parse("cancel REL-4") == Cancel("REL-4")
 
 
-@pytest.mark.parametrize("text", ["cutover start", "cutover", "RETRO open", "retro whatever REL-x"])
-def test_later_verbs(text: str) -> None:
-    assert parse(text) == NotYetAvailable(text.split()[0].lower())
+def test_cutover_and_retro_are_implemented() -> None:
+    assert not LATER_VERBS
+    assert parse("cutover start") == CutoverCommand("start", None, None, None)
+    assert parse("RETRO open") == Retro("open", None)
 
 
 def test_new_release_forms() -> None:
@@ -364,7 +367,7 @@ def test_usage_covers_every_verb_with_example() -> None:
 def test_help_overview_lists_every_verb() -> None:
     for verb in VERBS:
         assert f"`/release {verb}" in HELP_OVERVIEW
-    assert "Coming in a later version" in HELP_OVERVIEW
+    assert "Coming in a later version" not in HELP_OVERVIEW  # every verb is implemented
     assert "/release" not in help_overview("/cut")
     assert "`/cut new" in help_overview("/cut")
 
@@ -464,9 +467,106 @@ def test_announce_at_offset_word() -> None:
 
 
 def test_new_verbs_are_in_the_main_help_list() -> None:
-    main, later = HELP_OVERVIEW.split("*Coming in a later version*")
-    for verb in ("channel", "schedule", "move", "announce"):
-        assert f"`/release {verb}" in main
-        assert f"`/release {verb}" not in later
-    assert "`/release cutover" in later and "`/release retro" in later
+    assert "*Coming in a later version*" not in HELP_OVERVIEW
+    for verb in ("channel", "schedule", "move", "announce", "cutover", "retro"):
+        assert f"• `/release {verb}" in HELP_OVERVIEW
     assert "[REL-n]" in USAGE["announce"]
+
+
+# --- cutover and retro -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cutover start", CutoverCommand("start", None, None, None)),
+        ("Cutover START rel-3", CutoverCommand("start", None, None, "REL-3")),
+        ("cutover complete", CutoverCommand("complete", None, None, None)),
+        ("cutover complete REL-007", CutoverCommand("complete", None, None, "REL-7")),
+        (
+            "cutover start --override CAB approved by phone, minutes follow",
+            CutoverCommand("start", None, "CAB approved by phone, minutes follow", None),
+        ),
+        ("cutover start --override CAB said yes REL-3", CutoverCommand("start", None, "CAB said yes", "REL-3")),
+        ("cutover start REL-3 --override CAB said yes", CutoverCommand("start", None, "CAB said yes", "REL-3")),
+        ("cutover start —override=CAB said yes", CutoverCommand("start", None, "CAB said yes", None)),
+        ("cutover start --override=CAB REL-4", CutoverCommand("start", None, "CAB", "REL-4")),
+        (
+            "cutover rollback Payments fail after the switch",
+            CutoverCommand("rollback", "Payments fail after the switch", None, None),
+        ),
+        (
+            "cutover rollback DNS  not\tpropagated REL-12",
+            CutoverCommand("rollback", "DNS not propagated", None, "REL-12"),
+        ),
+        # Slack's entity escaping is undone: reasons are plain text, escaped again wherever shown.
+        ("cutover rollback DB &amp; app &lt;down&gt;", CutoverCommand("rollback", "DB & app <down>", None, None)),
+        ("cutover rollback --reason disk full", CutoverCommand("rollback", "disk full", None, None)),
+        ("cutover rollback --reason=disk full REL-2", CutoverCommand("rollback", "disk full", None, "REL-2")),
+        ("cutover rollback ask <@U012ABC> about REL-3 notes", CutoverCommand(
+            "rollback", "ask <@U012ABC> about REL-3 notes", None, None)),
+        ("retro open", Retro("open", None)),
+        ("retro close REL-4", Retro("close", "REL-4")),
+        ("Retro STATUS rel-9", Retro("status", "REL-9")),
+        ("cutover --help", Help("cutover")),
+        ("retro -h", Help("retro")),
+    ],
+)
+def test_cutover_and_retro(text: str, expected: object) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("cutover", "`cutover` needs an action: `start`, `complete`, `rollback`."),
+        ("cutover begin", "`begin` is not an action of `cutover`. Actions: `start`, `complete`, `rollback`."),
+        ("cutover strat", "Did you mean `start`?"),
+        ("cutover REL-3", "Name the action first, then the release key: `cutover start REL-3`"),
+        ("cutover rollback", "`cutover rollback` needs a reason"),
+        ("cutover rollback REL-3", "`cutover rollback` needs a reason"),
+        ("cutover rollback REL-3 the database broke", "Give the reason first; a release key may go at the very end."),
+        ("cutover rollback ok", "The rollback reason is too short: write at least 3 characters"),
+        ("cutover rollback " + "x" * 501, "The rollback reason is 501 characters long; the limit is 500."),
+        ("cutover rollback <!channel> payments are down", "can't contain `&lt;!channel&gt;`"),
+        ("cutover rollback we are down <!here|here>", "can't contain `&lt;!here|here&gt;`"),
+        ("cutover rollback --override nope", "`--override` is not an option here"),
+        ("cutover start --override", "`--override` needs the reason"),
+        ("cutover start --override REL-3", "`--override` needs the reason"),
+        ("cutover start --override <!everyone> go", "The override reason can't contain `&lt;!everyone&gt;`"),
+        ("cutover start --override no", "The override reason is too short"),
+        ("cutover start --overide CAB ok", "`--overide` is not an option of `cutover start`. Did you mean"),
+        ("cutover start --force", "`--force` is not an option of `cutover start`. Options: `--override`."),
+        ("cutover start now", "Unexpected `now`: `cutover start` takes `--override <reason>`"),
+        ("cutover start REL-3 REL-4", "Unexpected `REL-4` after `REL-3`."),
+        ("cutover start REL-3 --override CAB ok REL-4", "Two release keys, `REL-3` and `REL-4`; give one."),
+        ("cutover start rel-x", "`rel-x` is not a release key"),
+        ("cutover complete now", "Unexpected `now`: `cutover` takes only a release key"),
+        ("cutover complete REL-0", "release numbers start at 1"),
+        ("retro", "`retro` needs an action: `open`, `close`, `status`."),
+        ("retro start", "`start` is not an action of `retro`."),
+        ("retro opne", "Did you mean `open`?"),
+        ("retro open REL-3 now", "Unexpected `now` after `REL-3`."),
+    ],
+)
+def test_cutover_and_retro_errors(text: str, fragment: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse(text)
+    assert fragment in info.value.message
+    verb = text.split()[0].lower()
+    assert info.value.usage == usage_for(verb)
+
+
+def test_reasons_refuse_invisible_control_characters() -> None:
+    with pytest.raises(UsageError, match="U\\+200B"):
+        parse("cutover rollback broken\u200bbadly")
+
+
+def test_cutover_usage_lists_every_form() -> None:
+    usage = usage_for("cutover", "/cut")
+    assert usage.startswith("Usage: `/cut cutover start [--override <reason>] [REL-n]`")
+    assert "`/cut cutover complete [REL-n]`" in usage
+    assert "`/cut cutover rollback <reason> [REL-n]`" in usage
+    assert "Only a Project Manager may start despite missing sign-offs" in usage
+    assert "Example: `/cut cutover start REL-3`" in usage
+    assert usage_for("retro").startswith("Usage: `/release retro open|close|status [REL-n]`")

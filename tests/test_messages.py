@@ -28,6 +28,7 @@ from messages.dates import slack_date, slack_window
 from messages.help import help_message, info_message, refusal_message, usage_error_message
 from messages.modals import new_release_modal, reject_modal
 from messages.status import release_list_message, roles_message, status_message
+from sandbox.blockkit import validate_message_blocks
 
 CUTOVER = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
 NOW = CUTOVER - timedelta(days=2)
@@ -582,3 +583,95 @@ def test_reject_modal() -> None:
     assert reason["element"]["action_id"] == "reason"
     assert reason["element"]["multiline"] is True and reason["element"]["max_length"] == 2000
     assert not reason.get("optional") and reason["element"]["placeholder"]["text"]
+
+
+# --- lifecycle in the summary and status -------------------------------------------------------
+
+
+def _release_actions(msg: Rendered) -> dict[str, Any] | None:
+    found = [b for b in to_dicts(msg.blocks) if b.get("block_id") == "release-actions"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("state", [ReleaseState.PLANNING, ReleaseState.READY])
+def test_summary_offers_start_before_the_cutover(state: ReleaseState) -> None:
+    msg = summary_message(make_release(state=state), NOW)
+    assert_message_ok(msg)
+    assert validate_message_blocks(to_dicts(msg.blocks)) == []
+    block = _release_actions(msg)
+    assert block is not None and block["type"] == "actions"
+    (start,) = block["elements"]
+    assert (start["action_id"], start["value"], start["style"]) == ("release.start", "3", "primary")
+    assert start["text"]["text"] == "Start cutover"
+    assert "go/no-go sign-offs are checked first" in start["confirm"]["text"]["text"]
+    # Right under the overview, where the release manager looks first.
+    assert to_dicts(msg.blocks).index(block) == 2
+
+
+def test_summary_offers_complete_and_rollback_while_cutting_over() -> None:
+    msg = summary_message(make_release(state=ReleaseState.CUTTING_OVER, actual_start=CUTOVER), NOW)
+    assert validate_message_blocks(to_dicts(msg.blocks)) == []
+    block = _release_actions(msg)
+    assert block is not None
+    complete, rollback = block["elements"]
+    assert (complete["action_id"], complete["value"], complete["style"]) == ("release.complete", "3", "primary")
+    assert (rollback["action_id"], rollback["value"], rollback["style"]) == ("release.rollback", "3", "danger")
+    assert complete["text"]["text"] == "Complete" and rollback["text"]["text"] == "Roll back"
+    assert "confirm" in complete
+    assert "asked for a reason next" in rollback["confirm"]["text"]["text"]
+    assert rollback["confirm"]["style"] == "danger"
+    assert f"*Cutover started:* {slack_date(CUTOVER)}" in texts(msg.blocks)
+
+
+@pytest.mark.parametrize(
+    "state", [ReleaseState.COMPLETED, ReleaseState.CLOSED, ReleaseState.ROLLED_BACK, ReleaseState.CANCELLED]
+)
+def test_summary_has_no_lifecycle_buttons_once_the_cutover_is_over(state: ReleaseState) -> None:
+    msg = summary_message(make_release(state=state), NOW)
+    assert _release_actions(msg) is None
+    assert not any(e.get("action_id", "").startswith("release.") for b in to_dicts(msg.blocks)
+                   for e in b.get("elements", []))
+
+
+def test_summary_and_status_show_lifecycle_facts() -> None:
+    end = CUTOVER + timedelta(hours=5)
+    release = make_release(
+        state=ReleaseState.COMPLETED, actual_start=CUTOVER, actual_end=end,
+        override_reason="CAB <!channel> ok & signed", override_by=U_PM.id, retro="survey open: 3/8 answered",
+    )
+    for msg in (summary_message(release, NOW), status_message(release, NOW)):
+        assert_message_ok(msg)
+        body = texts(msg.blocks)
+        assert f"*Cutover started:* {slack_date(CUTOVER)}" in body
+        assert f"*Completed:* {slack_date(end)}" in body
+        assert f":warning: *Go/no-go overridden* by <@{U_PM.id}>: “CAB &lt;!channel&gt; ok &amp; signed”" in body
+        assert "*Retrospective:* survey open: 3/8 answered" in body
+        assert "<!channel>" not in json.dumps(to_dicts(msg.blocks))
+        assert_dates_are_tokens(body)
+
+    rolled = make_release(state=ReleaseState.ROLLED_BACK, actual_start=CUTOVER, actual_end=end,
+                          rollback_reason="Payments <fail>")
+    for msg in (summary_message(rolled, NOW), status_message(rolled, NOW)):
+        body = texts(msg.blocks)
+        assert f"*Rolled back:* {slack_date(end)}" in body
+        assert "*Rollback reason:* “Payments &lt;fail&gt;”" in body
+        assert "overridden" not in body and "Retrospective:" not in body
+
+
+def test_summary_without_lifecycle_facts_is_unchanged() -> None:
+    body = texts(summary_message(make_release(), NOW).blocks)
+    for absent in ("Cutover started", "Completed:", "overridden", "Rollback reason", "Retrospective:"):
+        assert absent not in body
+
+
+def test_summary_with_buttons_still_fits_for_a_huge_template() -> None:
+    phases = tuple(
+        replace(big_phase(count=100, title_len=200), key=f"p{k}", position=k, title=f"Phase {k} " + "t" * 140)
+        for k in range(1, 13)
+    )
+    release = make_release(phases=phases, state=ReleaseState.CUTTING_OVER, actual_start=CUTOVER,
+                           override_reason="o" * 500, override_by=U_PM.id, retro="r" * 500)
+    msg = summary_message(release, NOW)
+    assert_message_ok(msg)
+    assert _release_actions(msg) is not None
