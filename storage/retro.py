@@ -18,20 +18,35 @@ async def survey_for(session: AsyncSession, release_id: int) -> Survey | None:
 
 
 async def survey_view(session: AsyncSession, survey: Survey) -> SurveyView:
-    count = await session.scalar(select(func.count()).select_from(SurveyResponse)
-                                 .where(SurveyResponse.survey_id == survey.id))
-    return SurveyView(survey.id, survey.release_id, SurveyState(survey.state), survey.anonymous, survey.opens_at,
-                      survey.closes_at, int(count or 0), survey.invited)
+    count = await session.scalar(
+        select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey_id == survey.id)
+    )
+    return SurveyView(
+        survey.id,
+        survey.release_id,
+        SurveyState(survey.state),
+        survey.anonymous,
+        survey.opens_at,
+        survey.closes_at,
+        int(count or 0),
+        survey.invited,
+    )
 
 
 async def response_of(session: AsyncSession, survey_id: int, respondent: str) -> SurveyResponse | None:
-    return (await session.execute(select(SurveyResponse).where(
-        SurveyResponse.survey_id == survey_id, SurveyResponse.respondent == respondent))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(SurveyResponse).where(SurveyResponse.survey_id == survey_id, SurveyResponse.respondent == respondent)
+        )
+    ).scalar_one_or_none()
 
 
 async def responses(session: AsyncSession, survey_id: int) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(SurveyResponse.answers).where(SurveyResponse.survey_id == survey_id)
-                                  .order_by(SurveyResponse.id))).scalars()
+    rows = (
+        await session.execute(
+            select(SurveyResponse.answers).where(SurveyResponse.survey_id == survey_id).order_by(SurveyResponse.id)
+        )
+    ).scalars()
     return [dict(r) for r in rows]
 
 
@@ -46,11 +61,23 @@ async def due_surveys(session: AsyncSession, *, state: SurveyState, field: str, 
 
 
 async def release_facts(session: AsyncSession, release: Release) -> ReleaseFacts:
-    items = (await session.execute(select(ChecklistItem).where(ChecklistItem.release_id == release.id)
-                                   .order_by(ChecklistItem.phase_position, ChecklistItem.position))).scalars().all()
+    items = (
+        (
+            await session.execute(
+                select(ChecklistItem)
+                .where(ChecklistItem.release_id == release.id)
+                .order_by(ChecklistItem.phase_position, ChecklistItem.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
     gates = [g for g in items if g.approver_roles]
-    decisions = (await session.execute(select(Decision).where(Decision.release_id == release.id)
-                                       .order_by(Decision.id))).scalars().all()
+    decisions = (
+        (await session.execute(select(Decision).where(Decision.release_id == release.id).order_by(Decision.id)))
+        .scalars()
+        .all()
+    )
     titles = {g.id: g.title for g in gates}
     approved_at: dict[int, datetime] = {}
     rejections = []
@@ -67,11 +94,19 @@ async def release_facts(session: AsyncSession, release: Release) -> ReleaseFacts
         (g.title, (approved_at[g.id] - release.created_at) if g.id in approved_at and g.state == "approved" else None)
         for g in gates
     )
-    counts = dict((await session.execute(select(Delivery.state, func.count()).where(
-        Delivery.release_id == release.id).group_by(Delivery.state))).tuples().all())
+    rows = await session.execute(
+        select(Delivery.state, func.count()).where(Delivery.release_id == release.id).group_by(Delivery.state)
+    )
+    counts = {state: n for state, n in rows}
     return ReleaseFacts(
-        planned_start=release.cutover_start, planned_end=release.cutover_end, actual_start=release.actual_start,
-        actual_end=release.actual_end, outcome=release.state, override_reason=release.override_reason,
-        gate_waits=waits, rejections=tuple(rejections), announcements_sent=int(counts.get("sent", 0)),
+        planned_start=release.cutover_start,
+        planned_end=release.cutover_end,
+        actual_start=release.actual_start,
+        actual_end=release.actual_end,
+        outcome=release.state,
+        override_reason=release.override_reason,
+        gate_waits=waits,
+        rejections=tuple(rejections),
+        announcements_sent=int(counts.get("sent", 0)),
         announcements_failed=int(counts.get("failed", 0)) + int(counts.get("missed", 0)),
     )
