@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot import decisions, flows
 from bot.access import roles_for
 from bot.components import Components
+from bot.logs import bind
 from bot.replies import ephemeral, payload
 from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import NotApplicable, judge, next_state, roles_needed
@@ -81,6 +82,7 @@ async def _find(c: Components, team_id: str, item_id: int) -> tuple[ReleaseView,
     if view is None:
         return None
     item = next((i for i in view.items if i.id == item_id), None)
+    bind(release=view.key)
     return (view, item) if item else None
 
 
@@ -279,6 +281,7 @@ async def decide(
     if isinstance(outcome, decisions.Stale):
         await _stale(c, team_id, user_id, target, kind, respond, same=outcome.same)
         return
+    log.info("%s recorded on %s (decision %s)", kind.value, checked.item.key, outcome.decision_id)
     await c.live.refresh(checked.release.id)
 
 

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import actions, commands, lifecycle_listeners
 from bot.components import Components
 from bot.live import LiveMessages
+from bot.logs import bind
 from bot.sender import Sender, make_post_client
 from bot.settings import Settings
 from bot.slackapi import Directory, make_client
@@ -66,6 +68,18 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> tuple[AsyncA
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
+
+    @app.middleware
+    async def bind_request(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        # Slack has no request id header for these payloads; the trigger id is unique per request.
+        actions_ = body.get("actions") or [{}]
+        bind(
+            request_id=str(body.get("trigger_id") or actions_[0].get("action_ts") or uuid.uuid4().hex[:12]),
+            user=str(body.get("user_id") or (body.get("user") or {}).get("id") or "") or None,
+            release=None,
+        )
+        await next()
+
     commands.register(app, c)
     actions.register(app, c)
     lifecycle_listeners.register(app, c)

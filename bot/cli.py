@@ -19,10 +19,10 @@ def _settings() -> Settings:
         raise  # unreachable: exit_on_settings_error exits
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler logs every run of the one-second tick at INFO; only its problems matter.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def _logging(settings: Settings) -> None:
+    from bot.logs import configure
+
+    configure(settings.log_level, settings.log_format)
 
 
 def _migrate(settings: Settings) -> None:
@@ -40,7 +40,7 @@ def cmd_serve(_args: argparse.Namespace) -> None:
                 "(Basic Information → App Credentials → Signing Secret)"
             )
         )
-    _logging(settings.log_level)
+    _logging(settings)
     if settings.auto_migrate:
         _migrate(settings)
     import uvicorn
@@ -52,6 +52,10 @@ def cmd_serve(_args: argparse.Namespace) -> None:
     web = create_web_app(app, components)
     uvicorn.run(
         web,
+        log_config=None,
+        # One process: several workers would each run a sender and hold their own state. PaaS hosts
+        # set WEB_CONCURRENCY, which uvicorn would otherwise read; scale with more processes instead.
+        workers=1,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
@@ -66,7 +70,7 @@ def cmd_socket(_args: argparse.Namespace) -> None:
         exit_on_settings_error(
             SettingsError("Configuration error: SLACK_APP_TOKEN (xapp-…) is required for `cutover socket`")
         )
-    _logging(settings.log_level)
+    _logging(settings)
     if settings.auto_migrate:
         _migrate(settings)
     asyncio.run(_run_socket(settings))
@@ -97,7 +101,7 @@ async def _run_socket(settings: Settings) -> None:
 
 def cmd_worker(_args: argparse.Namespace) -> None:
     settings = _settings()
-    _logging(settings.log_level)
+    _logging(settings)
     asyncio.run(_run_worker(settings))
 
 
@@ -131,7 +135,7 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> None:
     except SettingsError as e:
         exit_on_settings_error(e)
         raise
-    _logging("INFO")
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from storage.migrate import upgrade
 
     upgrade(settings.database_url)

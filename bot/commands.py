@@ -32,6 +32,7 @@ from bot.grammar import (
     usage_for,
 )
 from bot.lifecycle_commands import lifecycle_command
+from bot.logs import bind
 from bot.releases import ReleaseNotFound, resolve_release
 from bot.replies import ephemeral
 from domain.time import utcnow
@@ -137,6 +138,7 @@ def register(app: AsyncApp, c: Components) -> None:
                 await ack(**ephemeral(usage_error_message(str(e), usage_for(verb, command_name))))
                 return
             assert view is not None
+            bind(release=view.key)
             if isinstance(cmd, Status):
                 await ack(**ephemeral(status_message(view, utcnow())))
             elif isinstance(cmd, Retro) and cmd.action == "status":

@@ -20,6 +20,7 @@ ENV_NAMES = {
     "port": "PORT",
     "slash_command": "SLASH_COMMAND",
     "log_level": "LOG_LEVEL",
+    "log_format": "LOG_FORMAT",
     "run_scheduler": "RUN_SCHEDULER",
     "auto_migrate": "AUTO_MIGRATE",
     "scheduler_tick": "SCHEDULER_TICK",
@@ -52,6 +53,7 @@ class Settings(DatabaseSettings):
     port: int = Field(3000, ge=1, le=65535)
     slash_command: str = "/release"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     run_scheduler: bool = True
     auto_migrate: bool = True
     scheduler_tick: float = Field(1.0, gt=0, le=60)  # seconds between looks for due announcements
