@@ -111,7 +111,11 @@ def test_faults_are_retried_or_reported_never_lost(stack: Stack) -> None:
     stack.api.inject("chat.postMessage", "not_in_channel", times=1, channel=closed)
     for c in (rate, flaky, slow, closed):
         stack.ok(f"announce <#{c}> at {at(1)} Fault drill for {c}", channel=ch, responses=1)
-    wait_until(lambda: all(len(posts(stack, c)) == 1 for c in (rate, flaky, slow)), timeout=40)
+    try:
+        wait_until(lambda: all(len(posts(stack, c)) == 1 for c in (rate, flaky, slow)), timeout=90)
+    except TimeoutError:
+        raise AssertionError([(d.channel_id, d.state, d.attempts, d.error) for d in deliveries(stack, rel.id)
+                              if d.channel_id in (rate, flaky, slow)]) from None
     time.sleep(1.0)
     assert [len(posts(stack, c)) for c in (rate, flaky, slow)] == [1, 1, 1]  # none twice
     # The 429's Retry-After was honoured: the next post to that channel came at least 2 s later.
