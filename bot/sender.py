@@ -75,6 +75,7 @@ class Sender:
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._next_housekeeping = 0.0
+        self.last_tick: float | None = None  # monotonic; /healthz shows how long ago
         self._views: dict[int, tuple[float, ReleaseView]] = {}
         self._announcements: dict[int, Announcement] = {}
         self.sent = 0
@@ -85,6 +86,7 @@ class Sender:
         It claims one batch and returns without waiting for the posts, so several senders share
         the work and a slow channel never holds up the others.
         """
+        self.last_tick = time.monotonic()
         if self._lock.locked():
             return
         async with self._lock:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
@@ -26,22 +28,31 @@ def create_web_app(app: AsyncApp, c: Components) -> Starlette:
     async def events(request: Request) -> Response:
         return await handler.handle(request)
 
+    scheduler: list[AsyncIOScheduler] = []
+
     async def healthz(_request: Request) -> Response:
         db_ok = await ping(c.engine)
-        body = {
+        if not c.settings.run_scheduler:
+            sched = "off (RUN_SCHEDULER=false)"
+        else:
+            sched = "running" if scheduler and scheduler[0].running else "stopped"
+        body: dict[str, object] = {
             "status": "ok" if db_ok else "unavailable",
             "database": "ok" if db_ok else "unreachable",
-            "scheduler": "running" if c.settings.run_scheduler else "off",
+            "scheduler": sched,
             "background_tasks": c.tasks.pending,
         }
+        if c.sender.last_tick is not None:
+            body["sender_last_tick_seconds_ago"] = round(time.monotonic() - c.sender.last_tick, 1)
         return JSONResponse(body, status_code=200 if db_ok else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        scheduler = start_scheduler(c) if c.settings.run_scheduler else None
+        if c.settings.run_scheduler:
+            scheduler.append(start_scheduler(c))
         yield
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        for running in scheduler:
+            running.shutdown(wait=False)
         # Finish what was acknowledged before the process goes away.
         await c.sender.drain(grace=10.0)
         await c.tasks.drain(grace=10.0)

@@ -190,4 +190,6 @@ def test_healthz(stack: Stack) -> None:
     import httpx
 
     r = httpx.get(stack.app_url + "/healthz")
-    assert r.status_code == 200 and r.json()["status"] == "ok"
+    body = r.json()
+    assert r.status_code == 200 and body["status"] == "ok" and body["database"] == "ok"
+    assert body["scheduler"] == "running" and body["sender_last_tick_seconds_ago"] < 5
