@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement, PlainTextObject
+from slack_sdk.models.blocks import Block, PlainTextObject
 from slack_sdk.models.views import View
 
 from domain.model import ItemState, ItemView, ReleaseView
@@ -42,6 +42,7 @@ from .common import (
     text_length,
 )
 from .dates import slack_date, slack_window
+from .modals import reason_modal
 from .status import holders_text
 
 LifecycleAction = Literal["started", "completed", "rolled_back"]
@@ -228,25 +229,13 @@ def rollback_modal(release: ReleaseView) -> View:
         f"Roll back the cutover of *{release_title(release)}*?\n"
         f"Your reason is posted in {channel_mention(release.channel_id)} and kept in the release's audit log."
     )
-    return View(
-        type="modal",
+    return reason_modal(
         callback_id="release.rollback",
-        private_metadata=str(release.id),
-        title=_plain("Roll back"),
-        submit=_plain("Roll back"),
-        close=_plain("Cancel"),
-        blocks=[
-            section(intro),
-            InputBlock(
-                block_id="reason",
-                label=_plain("Reason"),
-                element=PlainTextInputElement(
-                    action_id="reason",
-                    multiline=True,
-                    min_length=REASON_MIN,
-                    max_length=REASON_MAX,
-                    placeholder=_plain("What went wrong, and what happens next?"),
-                ),
-            ),
-        ],
+        metadata=str(release.id),
+        title="Roll back",
+        submit="Roll back",
+        intro=intro,
+        min_length=REASON_MIN,
+        max_length=REASON_MAX,
+        placeholder="What went wrong, and what happens next?",
     )

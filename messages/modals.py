@@ -133,18 +133,17 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
     )
 
 
-def reject_modal(item: ItemView, release: ReleaseView) -> View:
-    intro = (
-        f"Reject *{clip(one_line(item.title), 300)}* in *{release_title(release)}*?\n"
-        f"Sign-off: {role_names(item.approver_roles) or '—'}\n"
-        "Your reason is shown in the checklist and kept in the release's audit log."
-    )
+def reason_modal(
+    *, callback_id: str, metadata: str, title: str, submit: str, intro: str, min_length: int, max_length: int,
+    placeholder: str,
+) -> View:
+    """A modal that asks for one required reason (block and action id `reason`)."""
     return View(
         type="modal",
-        callback_id="item.reject",
-        private_metadata=f"{item.id}:{item.version}",
-        title=_plain("Reject sign-off"),
-        submit=_plain("Reject"),
+        callback_id=callback_id,
+        private_metadata=metadata,
+        title=_plain(title),
+        submit=_plain(submit),
         close=_plain("Cancel"),
         blocks=[
             section(intro),
@@ -154,11 +153,23 @@ def reject_modal(item: ItemView, release: ReleaseView) -> View:
                 element=PlainTextInputElement(
                     action_id="reason",
                     multiline=True,
-                    min_length=1,
-                    max_length=REASON_MAX,
-                    placeholder=_plain("What is wrong, and what has to change before this can be approved?"),
+                    min_length=min_length,
+                    max_length=max_length,
+                    placeholder=_plain(placeholder),
                 ),
             ),
         ],
     )
 
+
+def reject_modal(item: ItemView, release: ReleaseView) -> View:
+    intro = (
+        f"Reject *{clip(one_line(item.title), 300)}* in *{release_title(release)}*?\n"
+        f"Sign-off: {role_names(item.approver_roles) or '—'}\n"
+        "Your reason is shown in the checklist and kept in the release's audit log."
+    )
+    return reason_modal(
+        callback_id="item.reject", metadata=f"{item.id}:{item.version}", title="Reject sign-off", submit="Reject",
+        intro=intro, min_length=1, max_length=REASON_MAX,
+        placeholder="What is wrong, and what has to change before this can be approved?",
+    )
