@@ -285,6 +285,15 @@ async def decide(
     await c.live.refresh(checked.release.id)
 
 
+async def _already_recorded(c: Components, target: tuple[int, int], kind: DecisionKind, user_id: str) -> bool:
+    """Whether this very decision was recorded already: checked before loading the whole release."""
+    async with c.sessions() as session:
+        version = await session.scalar(select(ChecklistItem.version).where(ChecklistItem.id == target[0]))
+    if version is None or version == target[1]:
+        return False
+    return await _was_same(c, target, kind, user_id)
+
+
 async def _was_same(c: Components, target: tuple[int, int], kind: DecisionKind, user_id: str) -> bool:
     async with c.sessions() as session:
         row = (

@@ -29,7 +29,7 @@ from messages.retro import (
     survey_summary_message,
 )
 from storage.models import Release, Survey, SurveyResponse
-from storage.queries import load_release_view
+from storage.queries import load_release_header, load_release_view
 from storage.retro import due_surveys, release_facts, respondents, response_of, responses, survey_for, survey_view
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ async def take(c: Components, survey_id: int, user_id: str, trigger_id: str, tel
         if survey is None:
             await tell(info_message(":warning: That survey no longer exists."))
             return
-        release = await load_release_view(s, survey.release_id)
+        release = await load_release_header(s, survey.release_id)
         previous = await response_of(s, survey.id, _key(c, survey, user_id))
         view = await survey_view(s, survey)
     if release is None:

@@ -111,6 +111,13 @@ async def retro_line(session: AsyncSession, release_id: int) -> str | None:
     return f"survey {survey.state}: {answered or 0}{invited} answered"
 
 
+async def load_release_header(session: AsyncSession, release_id: int) -> ReleaseView | None:
+    """The release and its role holders, without the checklist: for surfaces that show no items."""
+    stmt = select(Release).where(Release.id == release_id).options(selectinload(Release.assignments))
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    return release_view(row, with_items=False) if row else None
+
+
 async def find_release_id(session: AsyncSession, team_id: str, number: int) -> int | None:
     stmt = select(Release.id).where(Release.team_id == team_id, Release.number == number)
     return (await session.execute(stmt)).scalar_one_or_none()
