@@ -37,6 +37,7 @@ EVENT_TYPE = "cutover_announcement"
 PACE = 1.0  # seconds between posts to one channel: Slack's documented chat.postMessage limit
 PACED_FOR = 60.0
 HOUSEKEEPING_EVERY = 2.0  # seconds between looks for stale claims, missed sends and unreported failures
+MAX_QUEUED = 3  # claims one channel may hold in this process at a time
 MAX_HOLD = 5.0  # seconds a claimed delivery may wait for its channel before it is queued again
 VIEW_TTL = 1.0  # seconds a rendered release may be reused without asking for its version
 TRANSIENT = (asyncio.TimeoutError, aiohttp.ClientError, OSError)
@@ -99,7 +100,13 @@ class Sender:
             async with self._sessions() as s, s.begin():
                 claimed = await q.claim_due(s, now=self._clock(), worker=self.worker_id, limit=self._batch)
             for c in claimed:
-                self._queues.setdefault(c.channel_id, deque()).append(c)
+                queue = self._queues.setdefault(c.channel_id, deque())
+                if len(queue) >= MAX_QUEUED:
+                    # Hold only what the channel can take soon; the rest stays claimable by any sender.
+                    async with self._sessions() as s, s.begin():
+                        await q.give_back(s, c, self.worker_id, not_before=None, error=None)
+                    continue
+                queue.append(c)
                 runner = self._runners.get(c.channel_id)
                 if runner is None or runner.done():
                     self._runners[c.channel_id] = asyncio.create_task(self._run_channel(c.channel_id))
@@ -126,6 +133,11 @@ class Sender:
                 return
             if wait > 0:
                 await asyncio.sleep(wait)
+            if self._clock() - queue[0].claimed_at > self._stale_after / 2:
+                # Held too long (a slow Slack): another sender could soon take these claims for
+                # abandoned. Hand them back rather than post one that may be retried elsewhere.
+                await self._give_back_all(channel, not_before=None)
+                return
             c = queue.popleft()
             if not await self._send(c):
                 await self._give_back_all(channel, not_before=None)
