@@ -48,7 +48,7 @@ def test_sigterm_finishes_acknowledged_work_and_loses_no_delivery(backend: str, 
                     r = driver.click(user="UPM", channel="CREL", message_ts=ts, action_id="item.done",
                                      value=button["value"], block_id="x")
                     return str(r.status)
-                except (httpx.ConnectError, httpx.ReadError):
+                except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
                     # After shutdown began: refused, or an idle kept-alive connection closed under the
                     # request. Slack sees the failure at once; the count below proves nothing was taken.
                     return "refused"
