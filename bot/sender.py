@@ -88,8 +88,13 @@ class Sender:
         the work and a slow channel never holds up the others.
         """
         self.last_tick = time.monotonic()
-        if self._lock.locked():
+        if self._lock.locked() or self._closing:
             return
+        # Shielded: shutting the scheduler down cancels a running job, and a pass cut between its
+        # claim and its queueing would leave claims nobody sends. drain() waits for it instead.
+        await asyncio.shield(self._tick())
+
+    async def _tick(self) -> None:
         async with self._lock:
             housekeeping = time.monotonic() >= self._next_housekeeping
             if housekeeping:
@@ -116,6 +121,8 @@ class Sender:
     async def drain(self, grace: float = 10.0) -> None:
         """On shutdown: finish posts in flight, give back what is only queued."""
         self._closing = True
+        async with self._lock:
+            pass  # a tick that was claiming when shutdown began has queued its claims by now
         runners = [t for t in self._runners.values() if not t.done()]
         if runners:
             await asyncio.wait(runners, timeout=grace)
