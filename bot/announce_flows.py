@@ -43,6 +43,18 @@ async def move(c: Components, view: ReleaseView, cmd: Move, *, user_id: str, res
     if refusal := await manager_refusal(c, view, user_id, "move the window of"):
         await respond(**ephemeral(refusal))
         return
+    if view.rehearsal_factor:
+        # Its clock is compressed from the moment it was created; a moved window would not be a rehearsal of
+        # the plan any more.
+        await respond(
+            **ephemeral(
+                info_message(
+                    f"{view.key} is a rehearsal (×{view.rehearsal_factor}): its window can't be moved. "
+                    f"Cancel it with `{c.settings.slash_command} cancel {view.key}` and start a new one."
+                )
+            )
+        )
+        return
     resolved = await user_time(c, cmd.cutover, user_id, usage_for("move", c.settings.slash_command), respond)
     if resolved is None:
         return

@@ -17,20 +17,35 @@ from storage.models import Announcement, ChecklistItem, Decision, Delivery, Rele
 from storage.queries import bump_release_version
 
 
-def add_template_plan(session: AsyncSession, release: Release, template: Template, now: datetime) -> None:
-    """The template's announcements; deliveries appear as stakeholder channels are added."""
-    for p in plan(template, release.cutover_start, release.cutover_end, now):
-        session.add(
-            Announcement(
-                release_id=release.id,
-                key=p.key,
-                kind=AnnouncementKind.TEMPLATE.value,
-                audiences=list(p.audiences),
-                purpose=p.purpose,
-                send_at=p.send_at,
-                created_at=now,
-            )
+async def add_template_plan(session: AsyncSession, release: Release, template: Template, now: datetime) -> None:
+    """The template's announcements; deliveries appear as stakeholder channels are added.
+
+    A rehearsal's announcements all go to its own channel, so their deliveries exist from the start.
+    """
+    factor = release.rehearsal_factor or 1
+    anns = [
+        Announcement(
+            release_id=release.id,
+            key=p.key,
+            kind=AnnouncementKind.TEMPLATE.value,
+            audiences=list(p.audiences),
+            purpose=p.purpose,
+            send_at=p.send_at,
+            created_at=now,
+            target_channel=rehearsal_target(release),
         )
+        for p in plan(template, release.cutover_start, release.cutover_end, now, factor)
+    ]
+    session.add_all(anns)
+    if release.rehearsal_factor:
+        await session.flush()
+        for ann in anns:
+            await materialize(session, ann, [], now)
+
+
+def rehearsal_target(release: Release) -> str | None:
+    """Where every announcement of a rehearsal goes instead of the stakeholder channels."""
+    return release.channel_id if release.rehearsal_factor else None
 
 
 def _targets(ann: Announcement, channels: list[StakeholderChannel]) -> tuple[str, ...]:
@@ -114,6 +129,9 @@ async def create_adhoc(
     by: str,
     now: datetime,
 ) -> tuple[Announcement, int]:
+    release = await session.get(Release, release_id)
+    if release is not None and release.rehearsal_factor:
+        channel_id = release.channel_id
     # Keyed by its own id once inserted: numbering by counting rows would race with a concurrent announce.
     ann = Announcement(
         release_id=release_id,
@@ -166,7 +184,7 @@ async def move_window(
         .all()
     )
     for ann in anns:
-        at = retime(template, ann.key, start, end)
+        at = retime(template, ann.key, start, end, release.rehearsal_factor or 1)
         if at is None or at == ann.send_at:
             continue
         ann.send_at = at
@@ -194,7 +212,7 @@ async def move_window(
     for item in items:
         spec = specs.get(item.key)
         if spec is not None:
-            item.due_at = due_at(spec, template, start, end)
+            item.due_at = due_at(spec, template, start, end, release.rehearsal_factor or 1)
         if item.window_bound and item.state == ItemState.APPROVED.value:
             # The approval was for the old window: record why it reopened, then ask again.
             session.add(

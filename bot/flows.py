@@ -16,6 +16,7 @@ from bot.grammar import Assign, NewRelease, Unassign, usage_for
 from bot.replies import ephemeral, payload
 from domain.model import ReleaseView, Subject
 from domain.policy import may_manage
+from domain.rehearsal import describe, rehearsal_window
 from domain.roles import PROJECT_MANAGER, role_name
 from domain.template import available_templates, load_template
 from domain.time import utcnow
@@ -71,12 +72,16 @@ async def user_time(
 async def create_from_text(
     c: Components, cmd: NewRelease, *, team_id: str, channel_id: str, user_id: str, respond: AsyncRespond
 ) -> None:
-    resolved = await user_time(c, cmd.cutover, user_id, _usage_new(c), respond)
-    if resolved is None:
-        return
-    start, tz = resolved
     template = load_template(cmd.template or available_templates()[0])
     duration = cmd.duration or template.default_duration
+    if cmd.cutover is None:
+        start: datetime | None = None
+        tz = None
+    else:
+        resolved = await user_time(c, cmd.cutover, user_id, _usage_new(c), respond)
+        if resolved is None:
+            return
+        start, tz = resolved
     await create(
         c,
         team_id=team_id,
@@ -89,6 +94,7 @@ async def create_from_text(
         tz=tz,
         template_key=template.key,
         respond=respond,
+        rehearsal=cmd.rehearsal,
     )
 
 
@@ -116,19 +122,29 @@ async def create(
     user_id: str,
     name: str,
     workload: str,
-    start_utc: datetime,
+    start_utc: datetime | None,
     duration: timedelta,
     tz: str | None,
     template_key: str,
     respond: AsyncRespond | None,
+    rehearsal: int | None = None,
 ) -> None:
+    """Create a release; ``start_utc`` may be None only for a rehearsal, whose clock starts now."""
     if tz is None:
         tz = await c.directory.user_tz(user_id)
-    problem = check_window(start_utc, duration)
-    if problem:
-        await _tell(c, respond, channel_id, user_id, usage_error_message(problem, _usage_new(c)))
-        return
     template = load_template(template_key)
+    planned = start_utc
+    if rehearsal is not None:
+        problem = None if duration > timedelta(0) else "The cutover window must be longer than zero."
+        start_utc, end_utc = rehearsal_window(template, utcnow(), duration, rehearsal)
+    elif start_utc is None:
+        problem = "`new` needs `--cutover <datetime>`, when the cutover window starts."
+    else:
+        problem = check_window(start_utc, duration)
+        end_utc = start_utc + duration
+    if problem or start_utc is None:
+        await _tell(c, respond, channel_id, user_id, usage_error_message(problem or "", _usage_new(c)))
+        return
     release = await releases.create_release(
         c.sessions,
         releases.NewReleaseSpec(
@@ -138,9 +154,10 @@ async def create(
             name=name,
             workload=workload,
             cutover_start=start_utc,
-            cutover_end=start_utc + duration,
+            cutover_end=end_utc,
             timezone=tz,
             template=template,
+            rehearsal_factor=rehearsal,
         ),
     )
     try:
@@ -164,11 +181,28 @@ async def create(
         respond,
         channel_id,
         user_id,
-        info_message(
-            f"Created *{release.key}* “{escape(name)}”: cutover {slack_window(start_utc, start_utc + duration)}. "
-            f"You are its Project Manager. Next: `{c.settings.slash_command} assign <role> @person` "
-            f"(see `{c.settings.slash_command} roles`)."
-        ),
+        info_message(created_text(release.key, name, start_utc, end_utc, planned, rehearsal, c.settings.slash_command)),
+    )
+
+
+def created_text(
+    key: str,
+    name: str,
+    start: datetime,
+    end: datetime,
+    planned: datetime | None,
+    rehearsal: int | None,
+    command: str,
+) -> str:
+    nxt = f"You are its Project Manager. Next: `{command} assign <role> @person` (see `{command} roles`)."
+    if rehearsal is None:
+        return f"Created *{key}* “{escape(name)}”: cutover {slack_window(start, end)}. {nxt}"
+    of = f" of the plan for {slack_date(planned)}" if planned is not None else ""
+    return (
+        f":test_tube: Created the rehearsal{of} *{key}* “{escape(name)}” at ×{rehearsal} ({describe(rehearsal)}): "
+        f"its first announcement posts here in a few seconds, the rehearsed cutover is {slack_window(start, end)}. "
+        f"Every announcement comes to this channel marked REHEARSAL; reminders and the retrospective follow on "
+        f"the same clock. {nxt}"
     )
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Literal, TypeAlias, TypeVar, cast
 
 from domain.model import Subject, SubjectKind
+from domain.rehearsal import factor_problem
 from domain.roles import Role, UnknownRole, resolve_role
 from domain.template import AUDIENCES, available_templates
 from domain.timeparse import ParsedDateTime, TimeParseError, parse_datetime, parse_duration
@@ -65,9 +66,10 @@ class NewModal:
 @dataclass(frozen=True)
 class NewRelease:
     name: str  # plain text: Slack's entity escaping is undone, whitespace collapsed
-    cutover: ParsedDateTime  # naive unless the user typed an offset: read it in their Slack zone
+    cutover: ParsedDateTime | None  # naive unless the user typed an offset; None only for a rehearsal
     duration: timedelta | None  # None: the template's default
     template: str | None  # None: the default template
+    rehearsal: int | None = None  # clock factor of a rehearsal (domain/rehearsal.py)
 
 
 @dataclass(frozen=True)
@@ -194,10 +196,12 @@ class _Verb:
 _VERBS: dict[str, _Verb] = {
     "help": _Verb("help [command]", "list the commands, or explain one", "help assign"),
     "new": _Verb(
-        "new <name> --cutover <datetime> [--duration <dur>] [--template <key>]",
+        "new <name> --cutover <datetime> [--duration <dur>] [--template <key>] [--rehearsal <factor>]",
         "create a release (`new` alone opens a form)",
         "new Payroll to Azure --cutover 2026-12-05 22:00 --duration 4h",
-        note="`{command} new` alone opens a form.",
+        note="`{command} new` alone opens a form. `--rehearsal 60` plays the whole plan 60× faster "
+        "(an hour of plan in a minute), announcements marked REHEARSAL and posted here only; "
+        "`--cutover` is then optional.",
     ),
     "list": _Verb("list", "active releases in this workspace", "list"),
     "status": _Verb("status [REL-n]", "checklist progress (default: this channel's release)", "status REL-3"),
@@ -339,7 +343,7 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "„": "“", "«": "
 # Zero-width (non-)joiners are format characters that emoji sequences and some scripts need.
 _ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
 
-_NEW_OPTIONS = ("cutover", "duration", "template")
+_NEW_OPTIONS = ("cutover", "duration", "template", "rehearsal")
 
 
 def _option(text: str) -> tuple[str, str | None] | None:
@@ -495,11 +499,12 @@ class _Parser:
 
         values = self.options("new", args[first_option:], _NEW_OPTIONS, stray)
 
-        if "cutover" not in values:
+        rehearsal = self.rehearsal(values["rehearsal"]) if "rehearsal" in values else None
+        if "cutover" not in values and rehearsal is None:
             raise self.fail(
                 "new", "`new` needs `--cutover <datetime>`, when the cutover window starts, e.g. `2026-12-05 22:00`."
             )
-        cutover = self.timed("new", parse_datetime, values["cutover"])
+        cutover = self.timed("new", parse_datetime, values["cutover"]) if "cutover" in values else None
         duration = self.timed("new", parse_duration, values["duration"]) if "duration" in values else None
         template = None
         if "template" in values:
@@ -508,7 +513,18 @@ class _Parser:
             if template not in available:
                 names = ", ".join(f"`{k}`" for k in available)
                 raise self.fail("new", f"`{_show(values['template'])}` is not a template. Templates: {names}.")
-        return NewRelease(name=name, cutover=cutover, duration=duration, template=template)
+        return NewRelease(name=name, cutover=cutover, duration=duration, template=template, rehearsal=rehearsal)
+
+    def rehearsal(self, value: str) -> int:
+        text = value.strip().lower().removeprefix("x").removeprefix("×").removesuffix("x").removesuffix("×")
+        if not text.isascii() or not text.isdigit() or len(text) > 9:
+            raise self.fail(
+                "new", f"`--rehearsal {_show(value)}` needs a whole number, e.g. `--rehearsal 60` (1 hour in 1 min)."
+            )
+        problem = factor_problem(int(text))
+        if problem:
+            raise self.fail("new", problem)
+        return int(text)
 
     def options(
         self,
@@ -971,4 +987,9 @@ def _has_offset(text: str) -> bool:
 _MOVE_OPTIONS = ("cutover", "duration")
 _AUDIENCE_LIST = ", ".join(f"`{a}`" for a in AUDIENCES)
 
-_EXAMPLE_VALUES = {"cutover": "2026-12-05 22:00", "duration": "4h", "template": "caf-migration-release"}
+_EXAMPLE_VALUES = {
+    "cutover": "2026-12-05 22:00",
+    "duration": "4h",
+    "template": "caf-migration-release",
+    "rehearsal": "60",
+}

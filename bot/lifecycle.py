@@ -27,6 +27,7 @@ from domain.lifecycle import (
     wrong_state,
 )
 from domain.model import ReleaseView
+from domain.rehearsal import scaled
 from domain.retro import SurveyState
 from domain.time import utcnow
 from messages.common import Rendered
@@ -120,8 +121,8 @@ async def transition(
                     state=SurveyState.SCHEDULED.value,
                     anonymous=True,
                     salt=secrets.token_hex(16),
-                    opens_at=now + SURVEY_OPENS_AFTER,
-                    closes_at=now + SURVEY_OPENS_AFTER + SURVEY_OPEN_FOR,
+                    opens_at=now + scaled(SURVEY_OPENS_AFTER, view.rehearsal_factor),
+                    closes_at=now + scaled(SURVEY_OPENS_AFTER + SURVEY_OPEN_FOR, view.rehearsal_factor),
                     invited=0,
                 )
             )
@@ -165,6 +166,7 @@ async def _announcement_effects(s: AsyncSession, view: ReleaseView, action: Acti
         purpose="Rollback notice: the change was reversed; the old system is back",
         send_at=now,
         created_at=now,
+        target_channel=view.channel_id if view.rehearsal_factor else None,
     )
     s.add(ann)
     await s.flush()

@@ -38,6 +38,7 @@ class NewReleaseSpec:
     cutover_end: datetime
     timezone: str
     template: Template
+    rehearsal_factor: int | None = None  # see domain/rehearsal.py
 
 
 async def resolve_release(session: AsyncSession, team_id: str, channel_id: str, ref: str | None) -> int:
@@ -94,6 +95,7 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
         created_at=now,
         updated_at=now,
         version=0,
+        rehearsal_factor=spec.rehearsal_factor,
     )
     session.add(release)
     await session.flush()
@@ -111,7 +113,9 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
                     title=item.title,
                     responsible_roles=list(item.responsible_roles),
                     approver_roles=list(item.approver_roles),
-                    due_at=due_at(item, spec.template, spec.cutover_start, spec.cutover_end),
+                    due_at=due_at(
+                        item, spec.template, spec.cutover_start, spec.cutover_end, spec.rehearsal_factor or 1
+                    ),
                     window_bound=item.window_bound,
                     blocks_cutover=item.blocks_cutover,
                     state="pending",
@@ -119,7 +123,7 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
                 )
             )
     session.add_all(items)
-    add_template_plan(session, release, spec.template, now)
+    await add_template_plan(session, release, spec.template, now)
     session.add(
         RoleAssignment(
             release_id=release.id,

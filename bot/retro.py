@@ -16,6 +16,7 @@ from sqlalchemy import update
 from bot.components import Components
 from bot.replies import payload
 from domain.model import ReleaseView, SubjectKind
+from domain.rehearsal import scaled
 from domain.retro import SurveyState, summarize, validate_answers
 from domain.template import SurveyQuestion, load_template
 from domain.time import utcnow
@@ -30,7 +31,16 @@ from messages.retro import (
 )
 from storage.models import Release, Survey, SurveyResponse
 from storage.queries import load_release_header, load_release_view
-from storage.retro import due_surveys, release_facts, respondents, response_of, responses, survey_for, survey_view
+from storage.retro import (
+    due_surveys,
+    rehearsal_factors,
+    release_facts,
+    respondents,
+    response_of,
+    responses,
+    survey_for,
+    survey_view,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,7 @@ async def open_survey(c: Components, release_id: int, tell: Tell | None = None) 
     async with c.sessions() as s, s.begin():
         survey = await survey_for(s, release_id)
         if survey is None:
+            release_factor = (await rehearsal_factors(s, [release_id])).get(release_id)
             s.add(
                 Survey(
                     release_id=release_id,
@@ -82,7 +93,7 @@ async def open_survey(c: Components, release_id: int, tell: Tell | None = None) 
                     anonymous=True,
                     salt=secrets.token_hex(16),
                     opens_at=now,
-                    closes_at=now + timedelta(days=7),
+                    closes_at=now + scaled(timedelta(days=7), release_factor),
                     opened_at=now,
                     invited=0,
                 )
@@ -269,10 +280,12 @@ async def due_work(c: Components, now: datetime | None = None) -> None:
             for x in await due_surveys(s, state=SurveyState.OPEN, field="closes_at", now=now + REMIND_BEFORE_CLOSE)
             if x.reminded_at is None
         ]
+        factors = await rehearsal_factors(s, [x.release_id for x in to_remind])
     for survey in to_open:
         await open_survey(c, survey.release_id)
     for survey in to_remind:
-        if survey.closes_at > now:
+        # A rehearsal reminds on its own clock: a day before close is minutes before close there.
+        if survey.closes_at - scaled(REMIND_BEFORE_CLOSE, factors.get(survey.release_id)) <= now < survey.closes_at:
             await remind(c, survey.id)
     for survey in to_close:
         await close_survey(c, survey.release_id)

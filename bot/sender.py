@@ -170,7 +170,15 @@ class Sender:
             async with self._sessions() as s, s.begin():
                 await q.mark_failed(s, c, self.worker_id, error="release_deleted")
             return True
-        r = announcement_message(release, ann.key, ann.purpose, tuple(ann.audiences), ann.text, self._clock())
+        r = announcement_message(
+            release,
+            ann.key,
+            ann.purpose,
+            tuple(ann.audiences),
+            ann.text,
+            self._clock(),
+            rehearsal=release.rehearsal_factor is not None,
+        )
         started = time.monotonic()
         try:
             resp = await self._client.chat_postMessage(

@@ -89,20 +89,22 @@ class StakeholderChannel:
     problem: str | None = None  # last preflight finding, e.g. "not_in_channel"
 
 
-def plan(template: Template, start: datetime, end: datetime, now: datetime) -> list[PlannedAnnouncement]:
+def plan(
+    template: Template, start: datetime, end: datetime, now: datetime, factor: int = 1
+) -> list[PlannedAnnouncement]:
     """The template's announcements for a window; those already due are marked skipped."""
     out = []
     for spec in template.announcements:
-        at = offset_at(spec.offset, template, start, end)
+        at = offset_at(spec.offset, template, start, end, factor)
         out.append(PlannedAnnouncement(spec.key, spec.audiences, spec.purpose, at, skipped=at <= now))
     return out
 
 
-def retime(template: Template, key: str, start: datetime, end: datetime) -> datetime | None:
+def retime(template: Template, key: str, start: datetime, end: datetime, factor: int = 1) -> datetime | None:
     """Where a template announcement falls for a (moved) window; None for an unknown key."""
     for spec in template.announcements:
         if spec.key == key:
-            return offset_at(spec.offset, template, start, end)
+            return offset_at(spec.offset, template, start, end, factor)
     return None
 
 
@@ -115,4 +117,3 @@ def channels_for(audiences: Iterable[str], channels: Sequence[StakeholderChannel
     wanted = set(audiences)
     picked = [c.channel_id for c in channels if "all" in wanted or c.audience in wanted or c.audience == "all"]
     return tuple(dict.fromkeys(picked))
-

@@ -132,6 +132,7 @@ class ReleaseView:
     override_by: str | None = None  # Slack user id
     rollback_reason: str | None = None  # plain text
     retro: str | None = None  # one line of retrospective progress, e.g. "survey open: 3/8 answered"
+    rehearsal_factor: int | None = None  # a rehearsal on a clock this many times faster than the plan
 
     @property
     def items(self) -> tuple[ItemView, ...]:

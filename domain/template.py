@@ -495,12 +495,15 @@ def _as_utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def offset_at(offset: timedelta, template: Template, cutover_start: datetime, cutover_end: datetime) -> datetime:
+def offset_at(
+    offset: timedelta, template: Template, cutover_start: datetime, cutover_end: datetime, factor: int = 1
+) -> datetime:
     """When a template offset falls for a real window; shared by items and announcements.
 
     Offsets from 0 to the template's default duration describe steps inside the window, so they are
     stretched or squeezed to the real window (the last step lands on the real end). Offsets before the
-    window or a day or more after it are calendar lead times and stay as written.
+    window or a day or more after it are calendar lead times and stay as written, divided by
+    ``factor`` for a rehearsal whose clock runs that many times faster.
     """
     start = _as_utc(cutover_start, "cutover_start")
     end = _as_utc(cutover_end, "cutover_end")
@@ -508,9 +511,11 @@ def offset_at(offset: timedelta, template: Template, cutover_start: datetime, cu
         raise ValueError("cutover_end must be after cutover_start")
     if timedelta(0) <= offset <= template.default_duration:
         return start + (end - start) * (offset / template.default_duration)
-    return start + offset
+    return start + offset / max(1, factor)
 
 
-def due_at(spec: ItemSpec, template: Template, cutover_start: datetime, cutover_end: datetime) -> datetime:
+def due_at(
+    spec: ItemSpec, template: Template, cutover_start: datetime, cutover_end: datetime, factor: int = 1
+) -> datetime:
     """The due time (aware UTC) of a template item for a release with this cutover window."""
-    return offset_at(spec.due_offset, template, cutover_start, cutover_end)
+    return offset_at(spec.due_offset, template, cutover_start, cutover_end, factor)

@@ -37,6 +37,7 @@ from slack_sdk.models.blocks import (
 )
 
 from domain.model import ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+from domain.rehearsal import describe
 
 from .common import (
     GATE_ICONS,
@@ -304,6 +305,11 @@ def lifecycle_lines(release: ReleaseView) -> list[str]:
     """What the cutover has done so far: actual start and end, an override, a rollback reason and
     the retrospective's progress; empty for a release still in planning."""
     lines: list[str] = []
+    if release.rehearsal_factor:
+        lines.append(
+            f":test_tube: *Rehearsal ×{release.rehearsal_factor}* ({describe(release.rehearsal_factor)}): "
+            "announcements post here only, marked REHEARSAL"
+        )
     if release.actual_start is not None:
         lines.append(f"*Cutover started:* {slack_date(release.actual_start)}")
     if release.actual_end is not None:

@@ -59,6 +59,9 @@ class Release(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_by: Mapped[str | None] = mapped_column(String(32))
     rollback_reason: Mapped[str | None] = mapped_column(Text)
+    # Set for a rehearsal: its clock runs this many times faster than the plan, and its announcements
+    # go to the release channel only.
+    rehearsal_factor: Mapped[int | None]
 
     items: Mapped[list[ChecklistItem]] = relationship(
         back_populates="release", order_by="ChecklistItem.id", lazy="raise", cascade="all, delete-orphan"

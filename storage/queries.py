@@ -77,6 +77,7 @@ def release_view(row: Release, *, with_items: bool = True, retro: str | None = N
         override_by=row.override_by,
         rollback_reason=row.rollback_reason,
         retro=retro,
+        rehearsal_factor=row.rehearsal_factor,
     )
 
 

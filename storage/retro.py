@@ -60,6 +60,18 @@ async def due_surveys(session: AsyncSession, *, state: SurveyState, field: str, 
     return (await session.execute(select(Survey).where(Survey.state == state.value, column <= now))).scalars().all()
 
 
+async def rehearsal_factors(session: AsyncSession, release_ids: Sequence[int]) -> dict[int, int]:
+    """The clock factor of each rehearsal among these releases (real releases are absent)."""
+    if not release_ids:
+        return {}
+    rows = await session.execute(
+        select(Release.id, Release.rehearsal_factor).where(
+            Release.id.in_(release_ids), Release.rehearsal_factor.is_not(None)
+        )
+    )
+    return {rid: f for rid, f in rows.all() if f}
+
+
 async def release_facts(session: AsyncSession, release: Release) -> ReleaseFacts:
     items = (
         (

@@ -1,0 +1,55 @@
+"""Rehearsals: a release whose whole plan plays out on a compressed clock.
+
+A rehearsal with factor F runs F times faster than the plan: `--rehearsal 60` turns an hour of plan
+into a minute. It starts at the beginning of its plan (the earliest announcement) a few seconds after
+it is created, whatever cutover date was typed, so the people watching see every step of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.template import Template
+
+MIN_FACTOR = 2
+MAX_FACTOR = 1_000_000
+# Real time between creating a rehearsal and its first announcement: long enough for the checklist to
+# be posted first, short enough that nobody wonders whether anything will happen.
+LEAD_IN = timedelta(seconds=5)
+
+
+def factor_problem(factor: int) -> str | None:
+    """Why a rehearsal factor cannot be used, or None."""
+    if factor < MIN_FACTOR or factor > MAX_FACTOR:
+        return (
+            f"The rehearsal factor must be a whole number from {MIN_FACTOR} to {MAX_FACTOR:,}, e.g. `60` "
+            "(an hour of plan plays in a minute)."
+        )
+    return None
+
+
+def scaled(delta: timedelta, factor: int | None) -> timedelta:
+    """A plan duration on the release's clock: unchanged for a real release."""
+    return delta / factor if factor else delta
+
+
+def plan_lead(template: Template) -> timedelta:
+    """How long before the cutover the template's first announcement falls (zero when none does)."""
+    before = [a.offset for a in template.announcements if a.offset < timedelta(0)]
+    return -min(before) if before else timedelta(0)
+
+
+def rehearsal_window(template: Template, now: datetime, duration: timedelta, factor: int) -> tuple[datetime, datetime]:
+    """The compressed cutover window: the plan's first announcement falls LEAD_IN after ``now``."""
+    start = now + LEAD_IN + plan_lead(template) / factor
+    return start, start + duration / factor
+
+
+def describe(factor: int) -> str:
+    """'1 hour of plan = 1 min' in words a person reads at a glance."""
+    seconds = 3600 / factor
+    if seconds >= 60:
+        return f"1 hour of plan = {seconds / 60:.3g} min"
+    if seconds >= 1:
+        return f"1 hour of plan = {seconds:.3g} s"
+    return f"1 day of plan = {86400 / factor:.3g} s"
