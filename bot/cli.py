@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from bot.sandbox_cmd import add_parser as add_sandbox_parser
 from bot.settings import DatabaseSettings, Settings, SettingsError, exit_on_settings_error, load_settings
 
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--url", required=True, help="public base URL, e.g. https://cutover.example.com")
     m.add_argument("--command", default="/release", help="slash command name (default /release)")
     m.set_defaults(func=cmd_manifest)
+    add_sandbox_parser(sub)
     return p
 
 
