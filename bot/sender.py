@@ -24,10 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.replies import payload
+from domain.announcements import channels_for
 from domain.model import ReleaseView
 from domain.time import utcnow
 from messages.announcements import announcement_message, delivery_failed_message, missed_message
 from storage import announcements as q
+from storage.announcements import stakeholder_channels
 from storage.models import Announcement, Delivery
 from storage.queries import load_release_view, release_version
 
@@ -178,6 +180,7 @@ class Sender:
             ann.text,
             self._clock(),
             rehearsal=release.rehearsal_factor is not None,
+            rehearsal_channels=await self._rehearsal_channels(release, tuple(ann.audiences)),
         )
         started = time.monotonic()
         try:
@@ -250,6 +253,13 @@ class Sender:
                 if ann is not None:
                     self._announcements[c.announcement_id] = ann
         return cached[1], ann
+
+    async def _rehearsal_channels(self, release: ReleaseView, audiences: tuple[str, ...]) -> tuple[str, ...] | None:
+        """For a rehearsal, the stakeholder channels the real release would post this to."""
+        if release.rehearsal_factor is None:
+            return None
+        async with self._sessions() as s:
+            return channels_for(audiences, await stakeholder_channels(s, release.id))
 
     async def _settle_unknown(self, c: q.Claimed, why: str) -> None:
         """Slack's answer was lost: look for our post before trying again.

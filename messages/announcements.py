@@ -183,6 +183,20 @@ _REHEARSAL_NOTE = (
 )
 
 
+_MAX_TARGETS = 10
+
+
+def _rehearsal_targets(audiences: Sequence[str], channels: Sequence[str] | None) -> str:
+    """Where the real release would send this, so a rehearsal also shows gaps in the channel set-up."""
+    if channels is None or not audiences:
+        return ""
+    if not channels:
+        return " No stakeholder channel is set for it yet (`/release channel <audience> #channel`)."
+    shown = ", ".join(channel_mention(c) for c in channels[:_MAX_TARGETS])
+    more = f" and {len(channels) - _MAX_TARGETS} more" if len(channels) > _MAX_TARGETS else ""
+    return f" In the release it goes to {shown}{more}."
+
+
 # --- stakeholder announcements -------------------------------------------------------------------
 
 
@@ -408,6 +422,7 @@ def announcement_message(
     *,
     rehearsal: bool = False,
     window: tuple[datetime, datetime] | None = None,
+    rehearsal_channels: Sequence[str] | None = None,
 ) -> Rendered:
     """The message posted to a stakeholder channel.
 
@@ -421,7 +436,7 @@ def announcement_message(
     prefix = REHEARSAL_PREFIX if rehearsal else ""
     foot: list[str] = [_context_line(release, key)]
     if rehearsal:
-        foot.insert(0, _REHEARSAL_NOTE)
+        foot.insert(0, _REHEARSAL_NOTE + _rehearsal_targets(audiences, rehearsal_channels))
 
     if text is not None:
         title = f"{prefix}Update: {name}"

@@ -548,3 +548,18 @@ def test_channel_added_message() -> None:
     check(bad)
     body = texts(bad.blocks)
     assert "can't post there" in body and "`not_in_channel`" in body and "`/invite @Cutover`" in body
+
+
+def test_rehearsal_names_where_the_real_release_would_post() -> None:
+    release = make_release()
+    out = announcement_message(
+        release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True, rehearsal_channels=("C0BIZ1",)
+    )
+    assert "In the release it goes to <#C0BIZ1>." in as_json(out)
+    none = announcement_message(release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True,
+                                rehearsal_channels=())
+    assert "No stakeholder channel is set" in as_json(none)
+    many = tuple(f"C0CH{i:03d}" for i in range(14))
+    out = announcement_message(release, "ann.initial", "p", ("all",), None, NOW, rehearsal=True,
+                               rehearsal_channels=many)
+    assert "and 4 more" in as_json(out) and "C0CH013" not in as_json(out)

@@ -66,6 +66,10 @@ def test_rehearsal_plays_every_template_announcement_in_order_once_in_the_releas
     for p in posts:
         assert p["text"].startswith("REHEARSAL — "), p["text"]
         assert "Rehearsal:" in json.dumps(p["blocks"])
+    # Each one says where the real release would send it, which shows gaps in the channel set-up.
+    by_key = dict(zip(keys_of(stack, posts), posts, strict=True))
+    assert f"goes to <#{biz}>" in json.dumps(by_key["ann.initial"]["blocks"])  # business
+    assert "No stakeholder channel is set" in json.dumps(by_key["ann.freeze"]["blocks"])  # IT only
     # Stakeholders hear nothing of a rehearsal.
     assert announcement_posts(stack, biz) == []
     with stack.db.connect() as conn:
