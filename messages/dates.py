@@ -31,6 +31,9 @@ def slack_date(dt: datetime, fmt: str = DEFAULT_FORMAT) -> str:
 
 def duration_text(delta: timedelta) -> str:
     """``90m``, ``4h``, ``1d 2h``: the same units people type in ``--duration``."""
+    if delta < timedelta(minutes=1):  # only a rehearsal's compressed window is this short
+        seconds = max(0.0, delta.total_seconds())
+        return f"{seconds:.0f}s" if seconds >= 1 else "under 1s"
     minutes = max(0, int(delta.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)

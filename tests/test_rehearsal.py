@@ -80,3 +80,11 @@ def test_grammar_rehearsal_errors(text: str, expected: str) -> None:
     with pytest.raises(UsageError) as e:
         parse(text)
     assert expected in str(e.value.message if hasattr(e.value, "message") else e.value)
+
+
+def test_compressed_windows_show_seconds() -> None:
+    from messages.dates import duration_text
+
+    assert duration_text(timedelta(hours=4) / 7200) == "2s"
+    assert duration_text(timedelta(hours=4) / 400_000) == "under 1s"
+    assert duration_text(timedelta(hours=4, minutes=30)) == "4h 30m"
