@@ -24,7 +24,7 @@ from sandbox.hooks import post_to_hook
 from sandbox.limits import Fault, check_fault_kind
 from sandbox.replies import Reply, fail, ratelimited
 from sandbox.serving import LoopbackServer
-from sandbox.workspace import DEFAULT_SCOPES, Call, Channel, User, Usergroup, Workspace
+from sandbox.workspace import DEFAULT_SCOPES, Call, Channel, Ephemeral, Message, User, Usergroup, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -306,7 +306,86 @@ class SlackStandIn:
     def apply_view_response(self, user: str | None, view_id: str, body: Any) -> list[str]:
         """Plays Slack's client after a view_submission ack (see views.apply_view_response)."""
         with self._ws.lock:
+            self._ws.revision += 1
             return views.apply_view_response(self._ws, user, view_id, body)
+
+    # what Slack's client does without the app (the sandbox page plays a person's client)
+
+    def post_as_user(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """A message a person typed (or a command answer Slack posts in_channel); returns its ts."""
+        with self._ws.lock:
+            self._check_member(channel, user)
+            if thread_ts is not None and self._ws.message(channel, thread_ts) is None:
+                raise KeyError(f"no message {thread_ts} in {channel}")
+            message = Message(
+                channel=channel,
+                ts=self._ws.next_ts(),
+                user=user,
+                text=text,
+                blocks=copy.deepcopy(blocks or []),
+                thread_ts=thread_ts,
+            )
+            self._ws.store_message(message)
+            self._ws.revision += 1
+            return message.ts
+
+    def add_ephemeral(
+        self,
+        channel: str,
+        user: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        source: str = "client",
+    ) -> str:
+        """An ephemeral Slack's client shows by itself: a command's ack body, "not a valid command"."""
+        with self._ws.lock:
+            self._check_member(channel, user)
+            ephemeral = Ephemeral(
+                channel=channel,
+                user=user,
+                ts=self._ws.next_ts(),
+                text=text,
+                blocks=copy.deepcopy(blocks or []),
+                thread_ts=thread_ts,
+                source=source,
+            )
+            self._ws.ephemerals.append(ephemeral)
+            self._ws.revision += 1
+            return ephemeral.ts
+
+    def close_top_view(self, user: str, view_id: str) -> dict[str, Any]:
+        """The user closes the modal on top of their stack (Cancel/×); returns it as it was."""
+        with self._ws.lock:
+            stack = self._ws.stacks.get(user, [])
+            if not stack or stack[-1] != view_id:
+                raise KeyError(f"{view_id!r} is not the modal {user!r} has open")
+            stack.pop()
+            self._ws.revision += 1
+            return copy.deepcopy(self._ws.views[view_id])
+
+    def _check_member(self, channel: str, user: str) -> None:
+        if user not in self._ws.users:
+            raise KeyError(f"unknown user {user!r}")
+        found = self._ws.channels.get(channel)
+        if found is None:
+            raise KeyError(f"unknown channel {channel!r}")
+        if user not in found.members:
+            raise KeyError(f"{user!r} is not a member of {channel!r}")
+
+    def activity(self) -> int:
+        """A number that changes whenever anything visible may have changed (for live views)."""
+        with self._ws.lock:
+            return len(self._ws.calls) + len(self._ws.responses) + self._ws.revision
 
     # inspection (deep copies, so tests cannot corrupt the stand-in's state)
 
@@ -372,3 +451,17 @@ class SlackStandIn:
         with self._ws.lock:
             found = self._ws.channels.get(channel)
             return found.name if found else None
+
+    def users(self) -> list[dict[str, Any]]:
+        """The directory's people (and the bot), as users.info shows them."""
+        with self._ws.lock:
+            return [u.to_api(self._ws.team_id) for u in self._ws.users.values()]
+
+    def channels(self) -> list[dict[str, Any]]:
+        """Every conversation, DMs included, as conversations.info shows it plus its members."""
+        with self._ws.lock:
+            return [{**c.to_api(self._ws.bot_user_id), "members": list(c.members)} for c in self._ws.channels.values()]
+
+    def usergroups(self) -> list[dict[str, Any]]:
+        with self._ws.lock:
+            return [g.to_api(self._ws.team_id, include_users=True) for g in self._ws.usergroups.values()]

@@ -269,6 +269,10 @@ class Workspace:
         self.opened: list[tuple[str | None, dict[str, Any]]] = []
         self.hooks: dict[str, HookUrl] = {}
         self.responses: list[tuple[str, dict[str, Any]]] = []
+        # Bumped by changes that leave no Web API call or response_url post behind (a person's own
+        # message, a command's ack shown as an ephemeral, a modal closed or answered in the client),
+        # so watchers of activity() see them too.
+        self.revision = 0
         self.add_user(User(bot_user_id, name="cutover", real_name="Cutover", tz="UTC", is_bot=True))
 
     def reset(self) -> None:

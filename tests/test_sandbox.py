@@ -1007,3 +1007,63 @@ def test_bolt_async_app_round_trip(api: SlackStandIn, client: WebClient) -> None
     finally:
         server.stop()
     assert [c.method for c in api.calls()][:2] == ["auth.test", "views.open"]
+
+
+# --- what a person's client does (the sandbox page) -------------------------------------------
+
+
+def test_client_side_changes_are_stored_and_move_activity(api: SlackStandIn, client: WebClient) -> None:
+    start = api.activity()
+    ts = api.post_as_user("C1", "U1", "hello <@U2|bob>")
+    assert api.messages("C1")[-1] | {"ts": ts} == api.message("C1", ts)
+    assert api.message("C1", ts)["user"] == "U1" and api.message("C1", ts)["text"] == "hello <@U2|bob>"
+    reply = api.post_as_user("C1", "U2", "hi", thread_ts=ts)
+    assert [m["ts"] for m in api.thread("C1", ts)] == [reply]
+    shown = api.add_ephemeral("C1", "U2", text="only bob", blocks=[section("only bob")], source="ack")
+    (ephemeral,) = api.ephemerals(channel="C1", user="U2")
+    assert ephemeral["ts"] == shown and ephemeral["source"] == "ack" and ephemeral["blocks"][0]["type"] == "section"
+    assert api.activity() == start + 3
+    client.chat_postMessage(channel="C1", text="from the app")
+    assert api.activity() == start + 4  # Web API calls count too
+    for bad in (
+        lambda: api.post_as_user("C2", "U2", "not a member"),
+        lambda: api.post_as_user("CNOPE", "U1", "x"),
+        lambda: api.add_ephemeral("C1", "UNOPE", text="x"),
+        lambda: api.post_as_user("C1", "U1", "x", thread_ts="1.000001"),
+    ):
+        with pytest.raises(KeyError):
+            bad()
+    assert api.activity() == start + 4
+
+
+def test_closing_the_top_modal_and_directory_listings(api: SlackStandIn, client: WebClient) -> None:
+    form = modal([REASON_INPUT], submit={"type": "plain_text", "text": "Reject"})
+    first = client.views_open(trigger_id=api.new_trigger_id("U1"), view=form)["view"]
+    second = client.views_push(trigger_id=api.new_trigger_id("U1"), view=form)["view"]
+    with pytest.raises(KeyError):
+        api.close_top_view("U1", first["id"])  # only the modal on top can be closed
+    before = api.activity()
+    assert api.close_top_view("U1", second["id"])["id"] == second["id"]
+    assert [v["id"] for v in api.view_stack("U1")] == [first["id"]] and api.activity() == before + 1
+    users = {u["id"]: u for u in api.users()}
+    assert users["U1"]["tz"] == "Europe/Berlin" and users["UBOT"]["is_bot"]
+    channels = {c["id"]: c for c in api.channels()}
+    assert channels["C1"]["members"] == ["U1", "U2"] and not channels["C1"]["is_im"]
+    dm = api.dm_channel("U3")
+    assert next(c for c in api.channels() if c["id"] == dm)["user"] == "U3"
+    assert {g["id"]: g["users"] for g in api.usergroups()}["S1"] == ["U2", "U3"]
+
+
+def test_the_sandbox_team_is_one_person_per_role_across_zones(api: SlackStandIn) -> None:
+    from sandbox.team import seed
+
+    team = seed(api)
+    assert len({p.role_key for p in team.people}) == len(team.people) == 11
+    assert len({p.tz for p in team.people}) == len(team.people)
+    pm = team.person("UPM")
+    assert pm is not None and pm.role_title == "Project Manager" and pm.tz == "Europe/London"
+    assert {api.channel_name(c) for c in team.channels} == {"payroll-migration", "business-users", "it-ops"}
+    for person in team.people:
+        assert api.dm_channel(person.id) == team.dms[person.id]
+        assert all(person.id in c["members"] for c in api.channels() if c["id"] in team.channels)
+        datetime.now(ZoneInfo(person.tz))  # every zone exists

@@ -1,0 +1,504 @@
+"use strict";
+// The sandbox's Slack-like client. It holds no workspace state of its own: everything shown comes
+// from /api/* (rendered HTML per person), and everything done goes back there, where it is sent to
+// the app exactly as Slack would send it. Live updates come from a long poll on /api/changes.
+
+const state = {
+  user: null,
+  channel: null,
+  thread: null, // {channel, ts} while the thread pane is open
+  revision: -1,
+  modal: null, // {view_id, key} of the modal on screen
+  shown: new Map(), // container id -> last rendered JSON, to leave unchanged lists alone
+};
+
+// --- small helpers --------------------------------------------------------------------------
+
+const byId = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+let toastTimer = null;
+function toast(message) {
+  const box = byId("toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+// --- talking to the sandbox -----------------------------------------------------------------
+
+async function request(path, options) {
+  const response = await fetch(path, { cache: "no-store", ...options });
+  let body = null;
+  try { body = await response.json(); } catch { body = null; }
+  if (!response.ok) {
+    throw new Error((body && body.error) || `${path} answered HTTP ${response.status}`);
+  }
+  return body;
+}
+
+function getJSON(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined) query.set(key, String(value));
+  }
+  return request(`${path}?${query}`);
+}
+
+function postJSON(path, body) {
+  return request(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user: state.user, ...body }),
+  });
+}
+
+// Runs an action and reports its failure instead of throwing it into the event loop.
+async function attempt(work) {
+  try {
+    const result = await work();
+    if (result && result.ok === false && result.error) toast(result.error);
+    return result;
+  } catch (error) {
+    toast(error.message);
+    return null;
+  }
+}
+
+// --- workspace and sidebar ------------------------------------------------------------------
+
+async function switchUser(user, channel) {
+  let workspace;
+  try {
+    workspace = await getJSON("/api/state", { user });
+  } catch {
+    workspace = await getJSON("/api/state"); // an unknown or stale id: start as the first person
+  }
+  state.user = workspace.me.id;
+  localStorage.setItem("sandbox.user", state.user);
+  const conversations = [...workspace.channels, ...workspace.dms];
+  const keep = conversations.find((c) => c.id === (channel || state.channel));
+  state.channel = keep ? keep.id : workspace.default_channel;
+  if (state.thread && !conversations.some((c) => c.id === state.thread.channel)) closeThread();
+  state.modal = null;
+  state.shown.clear();
+  renderWorkspace(workspace);
+  await refresh();
+}
+
+function personLabel(person) {
+  return `${person.real_name} · ${person.role} · ${person.tz} (${person.tz_abbr})`;
+}
+
+function renderWorkspace(workspace) {
+  byId("workspace-name").textContent = workspace.workspace;
+  const switcher = byId("user-switcher");
+  switcher.replaceChildren(
+    ...workspace.people.map((p) => el("option", { value: p.id, text: personLabel(p), selected: p.id === state.user })),
+  );
+  const me = workspace.me;
+  byId("me").textContent = `${me.role} in ${me.tz}, ${me.local_time} local time`;
+  renderConversationList(byId("channel-list"), workspace.channels, (c) => `# ${c.name}`);
+  renderConversationList(byId("dm-list"), workspace.dms, (c) => c.name);
+}
+
+function renderConversationList(list, conversations, label) {
+  list.replaceChildren(
+    ...conversations.map((c) => el("li", {},
+      el("button", {
+        type: "button",
+        class: "conversation-link",
+        "data-channel": c.id,
+        "data-testid": `conversation-${c.kind === "dm" ? "dm" : c.name}`,
+        "aria-current": c.id === state.channel ? "page" : null,
+        text: label(c),
+      }))),
+  );
+}
+
+function markCurrentConversation() {
+  for (const link of document.querySelectorAll(".conversation-link")) {
+    if (link.dataset.channel === state.channel) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+async function selectChannel(channel) {
+  state.channel = channel;
+  markCurrentConversation();
+  rememberLocation();
+  await refresh();
+}
+
+function rememberLocation() {
+  history.replaceState(null, "", `?user=${encodeURIComponent(state.user)}&channel=${encodeURIComponent(state.channel)}`);
+}
+
+// --- messages -------------------------------------------------------------------------------
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
+}
+
+function messageElement(message, channel, inThread) {
+  const body = el("div", { class: "msg-body" });
+  body.innerHTML = message.html; // rendered and escaped by the server's Block Kit renderer
+  const header = el("header", { class: "msg-header" },
+    el("span", { class: "msg-author", text: message.author }),
+    message.is_bot && !message.ephemeral ? el("span", { class: "app-badge", text: "APP" }) : null,
+    el("time", { datetime: message.iso, title: `${message.date} ${message.time}`, text: message.time }),
+    message.edited ? el("span", { class: "msg-edited", text: "(edited)" }) : null);
+  const main = el("div", { class: "msg-main" }, header, body);
+  if (message.ephemeral) {
+    main.append(el("div", { class: "ephemeral-note" },
+      el("span", { text: "Only visible to you" }),
+      el("button", { type: "button", class: "link-button", "data-testid": "dismiss", text: "Dismiss" })));
+  }
+  if (!inThread && message.reply_count > 0) {
+    const n = message.reply_count;
+    main.append(el("button", {
+      type: "button", class: "replies-link", "data-testid": "replies-link", text: `${n} ${n === 1 ? "reply" : "replies"}`,
+    }));
+  }
+  return el("article", {
+    class: `msg${message.ephemeral ? " ephemeral" : ""}`,
+    "data-testid": message.ephemeral ? "ephemeral" : "message",
+    "data-ts": message.ts,
+    "data-channel": channel,
+    "aria-label": `${message.ephemeral ? "Only visible to you: " : ""}${message.author} at ${message.time}`,
+  }, el("div", { class: "avatar", "aria-hidden": "true", text: initials(message.author) }), main);
+}
+
+// Redraws a message list only when it changed, so open selects and scroll positions survive polls.
+function renderMessages(container, messages, channel, inThread, empty) {
+  const signature = JSON.stringify([channel, state.user, messages]);
+  if (state.shown.get(container.id) === signature) return;
+  state.shown.set(container.id, signature);
+  const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
+  const items = messages.map((m) => messageElement(m, channel, inThread));
+  container.replaceChildren(...(items.length ? items : [el("p", { class: "empty", text: empty })]));
+  if (atBottom || !container.dataset.seen) container.scrollTop = container.scrollHeight;
+  container.dataset.seen = "1";
+}
+
+async function loadChannel() {
+  const data = await getJSON("/api/channel", { user: state.user, channel: state.channel });
+  const title = data.channel.kind === "dm" ? data.channel.name : `# ${data.channel.name}`;
+  byId("conversation-title").textContent = data.channel.kind === "dm" ? "Cutover (app)" : title;
+  byId("composer-input").setAttribute("placeholder", `Message ${title}, or try /release help`);
+  renderMessages(byId("messages"), data.messages, data.channel.id, false, "No messages yet. Try /release help.");
+}
+
+// --- threads --------------------------------------------------------------------------------
+
+async function openThread(channel, ts) {
+  state.thread = { channel, ts };
+  byId("thread").hidden = false;
+  await loadThread();
+}
+
+function closeThread() {
+  state.thread = null;
+  byId("thread").hidden = true;
+  state.shown.delete("thread-parent");
+  state.shown.delete("thread-messages");
+}
+
+async function loadThread() {
+  if (!state.thread) return;
+  let data;
+  try {
+    data = await getJSON("/api/thread", { user: state.user, ...state.thread });
+  } catch {
+    closeThread(); // the parent was deleted, or the new person is not in the channel
+    return;
+  }
+  byId("thread-channel").textContent = `in # ${data.channel.name}`;
+  renderMessages(byId("thread-parent"), [data.parent], data.channel.id, true, "");
+  renderMessages(byId("thread-messages"), data.replies, data.channel.id, true, "No replies yet.");
+}
+
+// --- modals ---------------------------------------------------------------------------------
+
+async function loadModal() {
+  const { modal } = await getJSON("/api/modal", { user: state.user });
+  showModal(modal);
+}
+
+function showModal(modal) {
+  const layer = byId("modal-layer");
+  const box = byId("modal");
+  if (!modal) {
+    state.modal = null;
+    layer.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  const key = JSON.stringify([modal.view_id, modal.hash, modal.errors, state.user]);
+  if (state.modal && state.modal.key === key) return;
+  const sameView = state.modal && state.modal.view_id === modal.view_id;
+  const typed = sameView ? collectForm(box) : null;
+  box.innerHTML = modal.html; // rendered and escaped by the server's Block Kit renderer
+  if (typed) restoreForm(box, typed);
+  const title = box.querySelector(".bk-modal-title, h1, h2");
+  box.setAttribute("aria-label", title ? title.textContent.trim() : "Modal");
+  state.modal = { view_id: modal.view_id, key };
+  layer.hidden = false;
+  const firstError = box.querySelector(".bk-error");
+  const focus = firstError ? firstError.closest(".bk-input") : null;
+  if (!sameView) (box.querySelector("input, textarea, select") || box).focus();
+  else if (focus) focus.scrollIntoView({ block: "nearest" });
+}
+
+// What the person typed, as {block_id: {action_id: string | string[] | null}}.
+function collectForm(root) {
+  const values = {};
+  for (const control of root.querySelectorAll("input[data-action-id], select[data-action-id], textarea[data-action-id]")) {
+    const block = control.closest("[data-block-id]");
+    if (!block) continue;
+    const entry = (values[block.dataset.blockId] ??= {});
+    const action = control.dataset.actionId;
+    if (control.type === "radio") {
+      if (control.checked) entry[action] = control.value;
+      else if (!(action in entry)) entry[action] = null;
+    } else if (control.type === "checkbox") {
+      entry[action] = [...(Array.isArray(entry[action]) ? entry[action] : []), ...(control.checked ? [control.value] : [])];
+    } else if (control.tagName === "SELECT" && control.multiple) {
+      entry[action] = [...control.selectedOptions].map((o) => o.value);
+    } else {
+      entry[action] = control.value === "" ? null : control.value;
+    }
+  }
+  return values;
+}
+
+function restoreForm(root, values) {
+  for (const control of root.querySelectorAll("input[data-action-id], select[data-action-id], textarea[data-action-id]")) {
+    const block = control.closest("[data-block-id]");
+    const entry = block ? values[block.dataset.blockId] : undefined;
+    if (!entry || !(control.dataset.actionId in entry)) continue;
+    const value = entry[control.dataset.actionId];
+    const chosen = Array.isArray(value) ? value : [value];
+    if (control.type === "radio" || control.type === "checkbox") control.checked = chosen.includes(control.value);
+    else if (control.tagName === "SELECT") {
+      for (const option of control.options) option.selected = chosen.includes(option.value);
+    } else control.value = value ?? "";
+  }
+}
+
+async function submitModal(button) {
+  if (!state.modal) return;
+  button.disabled = true;
+  const result = await attempt(() => postJSON("/api/submit", {
+    view_id: state.modal.view_id, values: collectForm(byId("modal")),
+  }));
+  button.disabled = false;
+  if (result && result.problems && result.problems.length) toast(`Slack would refuse the app's answer: ${result.problems.join("; ")}`);
+  await refresh();
+}
+
+async function closeModal() {
+  if (!state.modal) return;
+  await attempt(() => postJSON("/api/close", { view_id: state.modal.view_id }));
+  await refresh();
+}
+
+// --- confirm dialogs ------------------------------------------------------------------------
+
+function askConfirm(spec) {
+  const layer = byId("confirm-layer");
+  const ok = byId("confirm-ok");
+  const deny = byId("confirm-deny");
+  byId("confirm-title").textContent = spec.title || "Are you sure?";
+  byId("confirm-text").innerHTML = spec.text || ""; // server-rendered HTML
+  ok.textContent = spec.confirm || "Yes";
+  deny.textContent = spec.deny || "Cancel";
+  ok.className = `bk-button ${spec.style === "danger" ? "bk-danger" : "bk-primary"}`;
+  layer.hidden = false;
+  ok.focus();
+  return new Promise((resolve) => {
+    const finish = (answer) => {
+      layer.hidden = true;
+      ok.onclick = deny.onclick = layer.onkeydown = null;
+      resolve(answer);
+    };
+    ok.onclick = () => finish(true);
+    deny.onclick = () => finish(false);
+    layer.onkeydown = (event) => { if (event.key === "Escape") finish(false); };
+  });
+}
+
+// --- clicks and selections on Block Kit elements --------------------------------------------
+
+function whereIs(element) {
+  if (element.closest("#modal")) return state.modal ? { view_id: state.modal.view_id } : null;
+  const message = element.closest("article[data-ts]");
+  return message ? { channel: message.dataset.channel, ts: message.dataset.ts } : null;
+}
+
+function blockIdOf(element) {
+  if (element.dataset.blockId) return element.dataset.blockId;
+  const block = element.closest("[data-block-id]");
+  return block ? block.dataset.blockId : null;
+}
+
+async function sendAction(element, selected) {
+  const where = whereIs(element);
+  if (!where) return;
+  const body = { ...where, action_id: element.dataset.actionId, block_id: blockIdOf(element) };
+  if (selected !== undefined) body.selected = selected;
+  element.setAttribute("aria-busy", "true");
+  await attempt(() => postJSON("/api/action", body));
+  element.removeAttribute("aria-busy");
+  await refresh();
+}
+
+function parseConfirm(text) {
+  try { return JSON.parse(text); } catch { return {}; }
+}
+
+async function onBlockButton(button) {
+  if (button.dataset.confirm && !(await askConfirm(parseConfirm(button.dataset.confirm)))) return;
+  // A link button opens its page and still tells the app, as in Slack.
+  if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
+  const selected = button.dataset.type === "button" || !("value" in button.dataset) ? undefined : button.dataset.value;
+  await sendAction(button, selected);
+}
+
+function selectionOf(control) {
+  if (control.tagName === "SELECT" && control.multiple) return [...control.selectedOptions].map((o) => o.value);
+  if (control.type === "checkbox") {
+    const group = control.closest(".bk-checkboxes") || document;
+    const same = group.querySelectorAll(`input[type=checkbox][data-action-id="${CSS.escape(control.dataset.actionId)}"]`);
+    return [...same].filter((c) => c.checked).map((c) => c.value);
+  }
+  return control.value === "" ? null : control.value;
+}
+
+// --- wiring ---------------------------------------------------------------------------------
+
+function onClick(event) {
+  const target = event.target.closest("button, a, [role=button]");
+  if (!target) return;
+  if (target.classList.contains("conversation-link")) return void selectChannel(target.dataset.channel);
+  if (target.classList.contains("replies-link")) {
+    const message = target.closest("article[data-ts]");
+    return void openThread(message.dataset.channel, message.dataset.ts);
+  }
+  if (target.id === "close-thread") return closeThread();
+  if (target.dataset.testid === "dismiss") return void dismiss(target.closest("article[data-ts]"));
+  if (target.closest("#modal")) {
+    if (target.classList.contains("bk-submit")) return void submitModal(target);
+    if (target.classList.contains("bk-close")) return void closeModal();
+  }
+  if (target.dataset.actionId && target.tagName !== "A") {
+    event.preventDefault();
+    onBlockButton(target);
+  }
+}
+
+async function onChange(event) {
+  const control = event.target;
+  // Inside a modal, inputs only change the form; Slack sends them on submit.
+  if (!control.dataset || !control.dataset.actionId || control.closest("#modal")) return;
+  const selected = selectionOf(control);
+  if (control.dataset.type === "overflow") control.value = ""; // a menu, not a lasting choice
+  if (control.dataset.confirm && !(await askConfirm(parseConfirm(control.dataset.confirm)))) return;
+  await sendAction(control, selected);
+}
+
+async function dismiss(message) {
+  await attempt(() => postJSON("/api/dismiss", { channel: message.dataset.channel, ts: message.dataset.ts }));
+  await refresh();
+}
+
+async function sendComposer(event) {
+  event.preventDefault();
+  const input = byId("composer-input");
+  const text = input.value.trim();
+  if (!text) return;
+  input.disabled = true;
+  const result = await attempt(() => postJSON("/api/slash", { channel: state.channel, text }));
+  input.disabled = false;
+  if (result) input.value = "";
+  input.focus();
+  await refresh();
+}
+
+function bindEvents() {
+  document.addEventListener("click", onClick);
+  document.addEventListener("change", onChange);
+  byId("composer").addEventListener("submit", sendComposer);
+  byId("composer-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) sendComposer(event);
+  });
+  byId("user-switcher").addEventListener("change", async (event) => {
+    await switchUser(event.target.value, state.channel);
+    rememberLocation();
+  });
+  byId("modal-layer").addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && byId("confirm-layer").hidden) closeModal();
+  });
+}
+
+// --- keeping up to date ---------------------------------------------------------------------
+
+let refreshing = null;
+let refreshAgain = false;
+
+// One refresh at a time; a request for another while one runs yields exactly one more after it.
+async function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      try {
+        await Promise.all([loadChannel(), loadThread(), loadModal()]);
+        document.body.dataset.revision = String(state.revision);
+      } catch (error) {
+        toast(error.message);
+      }
+    } while (refreshAgain);
+  })();
+  try { await refreshing; } finally { refreshing = null; }
+}
+
+async function watchChanges() {
+  for (;;) {
+    try {
+      const change = await getJSON("/api/changes", { since: state.revision });
+      if (change.revision !== state.revision) {
+        state.revision = change.revision;
+        await refresh();
+      }
+    } catch {
+      await sleep(1000); // the sandbox is restarting or gone; keep trying quietly
+    }
+  }
+}
+
+async function boot() {
+  bindEvents();
+  const params = new URLSearchParams(location.search);
+  await switchUser(params.get("user") || localStorage.getItem("sandbox.user"), params.get("channel"));
+  rememberLocation();
+  document.body.dataset.ready = "true";
+  watchChanges();
+}
+
+document.addEventListener("DOMContentLoaded", boot);

@@ -1,0 +1,268 @@
+"""The sandbox page in a real browser: Playwright (sync API) driving Debian's Chromium.
+
+A person creates a release from the composer, hands out a role, switches to the role's holder and
+approves a gate; the checklist updates in place (no reload); someone without the role is refused;
+an empty Reject reason is refused inside the modal; buttons with a confirm ask first.
+These are plain sync tests: Playwright's sync API must not run inside a running asyncio loop.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sandbox.launcher import Sandbox
+
+try:
+    from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    pytest.skip(
+        "Playwright for Python is not installed: pip install -e '.[dev]' (it is in the dev extras)",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.timeout(180)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STEP = 15_000  # ms for any single expectation; the app answers in well under a second
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no Chromium found: install it with `apt-get install chromium`, or set CHROMIUM_PATH")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Sandbox]:
+    tmp = tmp_path_factory.mktemp("sandbox-browser")
+    with Sandbox(
+        database_url=f"sqlite:///{tmp / 'cutover.db'}",
+        log_path=tmp / "app.log",
+        port=0,
+        cwd=tmp,
+        env={"SCHEDULER_TICK": "0.2", "SLACK_TIMEOUT": "2"},
+    ) as sb:
+        yield sb
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Page]:
+    """A fresh page; when the test fails, a full-page screenshot and the page's errors are kept."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(STEP)
+    expect.set_options(timeout=STEP)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    opened.on(
+        "console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+    )
+    failed_before = request.session.testsfailed
+    try:
+        yield opened
+    finally:
+        if request.session.testsfailed > failed_before:
+            shot = tmp_path / "failure.png"
+            try:
+                opened.screenshot(path=str(shot), full_page=True)
+                print(f"\nscreenshot of the page when the test failed: {shot}")
+            except Exception as e:  # the browser itself may be what broke
+                print(f"\nno screenshot ({e!r})")
+            print("\n".join(problems) or "the page reported no errors")
+        context.close()
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def open_as(page: Page, sandbox: Sandbox, user: str, channel: str) -> None:
+    page.goto(f"{sandbox.url}?user={user}&channel={channel}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    # Lets the test prove later that nothing reloaded the page.
+    page.evaluate("window.__sameDocument = true")
+
+
+def send(page: Page, text: str) -> None:
+    composer = page.get_by_test_id("composer")
+    composer.fill(text)
+    composer.press("Enter")
+    expect(composer).to_have_value("")
+
+
+def switch_to(page: Page, user: str, role: str) -> None:
+    page.get_by_label("You are").select_option(user)
+    expect(page.get_by_test_id("me")).to_contain_text(role)
+
+
+def cutover_text(days: int = 30) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT22:00")
+
+
+def create_release(page: Page, name: str) -> Locator:
+    """Creates a release from the composer; returns the summary message once the checklist is in."""
+    send(page, f"/release new {name} --cutover {cutover_text()} --duration 4h")
+    messages = page.get_by_test_id("messages")
+    expect(messages.get_by_test_id("ephemeral").filter(has_text="Created")).to_be_visible()
+    summary = messages.get_by_test_id("message").filter(has_text=name)
+    expect(summary.get_by_test_id("replies-link")).to_contain_text("replies")
+    return summary
+
+
+def gate_actions(thread: Locator, title: str) -> Locator:
+    """The actions block right after a gate's section (where its Approve/Reject buttons are)."""
+    section = thread.locator("[data-block-type=section]", has_text=title)
+    return section.locator("xpath=following-sibling::*[1][@data-block-type='actions']")
+
+
+def add_channel(sandbox: Sandbox, channel: str, name: str) -> None:
+    members = (*(p.id for p in sandbox.team.people), sandbox.standin.bot_user_id)
+    sandbox.standin.add_channel(channel, name=name, members=members)
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+def test_release_roles_approval_refusal_and_reject_modal(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "UPM", sandbox.team.release_channel)
+    expect(page.get_by_test_id("composer-hint")).to_contain_text("/release help")
+    summary = create_release(page, "Payroll to Azure")
+    london_window = summary.locator("time.bk-date").first.inner_text()
+
+    send(page, "/release assign wbo @wanda")
+    told = page.get_by_test_id("messages").get_by_test_id("ephemeral").filter(has_text="Workload Business Owner")
+    expect(told).to_contain_text("Wanda Brooks")
+    expect(told).to_contain_text("Only visible to you")
+
+    # Become the business owner: ephemerals and zones follow the person.
+    switch_to(page, "UWBO", "Workload Business Owner")
+    expect(page.get_by_test_id("messages").get_by_test_id("ephemeral")).to_have_count(0)
+    assert summary.locator("time.bk-date").first.inner_text() != london_window, "dates follow the viewer's zone"
+
+    summary.get_by_test_id("replies-link").click()
+    expect(page.get_by_test_id("thread")).to_be_visible()
+    thread = page.get_by_test_id("thread-messages")
+    window = gate_actions(thread, "Approve the outage window")
+    window.get_by_role("button", name="Approve").click()
+    # The checklist updates in place: the item names its approver and offers Undo instead.
+    item = thread.locator("[data-block-type=section]", has_text="Approve the outage window")
+    expect(item).to_contain_text("Wanda Brooks")
+    expect(window.get_by_role("button", name="Undo")).to_be_visible()
+    expect(summary).to_contain_text("1/12")
+
+    # Someone who holds no approving role is refused, privately, next to the click.
+    switch_to(page, "UMA", "Migration Architect")
+    decommission = gate_actions(thread, "Approve decommissioning the source workload")
+    decommission.get_by_role("button", name="Approve").click()
+    refusal = thread.get_by_test_id("ephemeral").filter(has_text="Workload Business Owner")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("Only visible to you")
+    expect(decommission.get_by_role("button", name="Approve")).to_be_visible()
+
+    # The holder opens Reject and submits no reason: the modal says what is missing.
+    switch_to(page, "UWBO", "Workload Business Owner")
+    expect(thread.get_by_test_id("ephemeral")).to_have_count(0)
+    decommission.get_by_role("button", name="Reject").click()
+    modal = page.get_by_role("dialog")
+    expect(modal).to_be_visible()
+    modal.locator(".bk-submit").click()
+    error = modal.locator(".bk-input[data-block-id=reason] .bk-error")
+    expect(error).to_be_visible()
+    expect(error).not_to_be_empty()
+    modal.locator(".bk-close").click()
+    expect(modal).to_be_hidden()
+    expect(decommission.get_by_role("button", name="Approve")).to_be_visible()
+
+    assert page.evaluate("window.__sameDocument") is True, "everything above happened without a reload"
+
+
+def test_buttons_with_a_confirm_ask_first(page: Page, sandbox: Sandbox) -> None:
+    add_channel(sandbox, "CREHEARSE", "rehearsal")
+    open_as(page, sandbox, "UPM", "CREHEARSE")
+    summary = create_release(page, "CRM rehearsal")
+    clicks: list[str] = []
+    page.on("request", lambda r: clicks.append(r.post_data or "") if r.url.endswith("/api/action") else None)
+    start = summary.get_by_role("button", name="Start cutover")
+
+    start.click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Start the cutover?")
+    dialog.get_by_role("button", name="Not yet").click()
+    expect(dialog).to_be_hidden()
+    assert clicks == [], "a denied confirm sends nothing to the app"
+
+    # Confirmed, the click reaches the app, which refuses: the go/no-go sign-offs are missing.
+    start.click()
+    dialog.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_test_id("messages").get_by_test_id("ephemeral").filter(has_text="sign-off")).to_be_visible()
+    assert len(clicks) == 1 and "release.start" in clicks[0]
+
+
+def test_unknown_commands_are_answered_locally_and_ephemerals_dismiss(page: Page, sandbox: Sandbox) -> None:
+    add_channel(sandbox, "CCHAT", "chat")
+    open_as(page, sandbox, "UUAT", "CCHAT")
+    expect(page.get_by_role("heading", name="# chat")).to_be_visible()
+    send(page, "/deploy now")
+    notice = page.get_by_test_id("ephemeral").filter(has_text="not a valid command")
+    expect(notice).to_be_visible()
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(notice).to_have_count(0)
+
+    send(page, "UAT starts tomorrow, @pat")
+    posted = page.get_by_test_id("message").filter(has_text="UAT starts tomorrow")
+    expect(posted).to_contain_text("Uma Patel")
+    expect(posted.locator(".bk-mention")).to_have_text("@Pat Morgan")
+
+
+def test_another_channel_is_one_click_away(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "UCOM", sandbox.team.release_channel)
+    page.get_by_role("navigation", name="Channels").get_by_role("button", name="# it-ops").click()
+    expect(page.get_by_role("heading", name="# it-ops")).to_be_visible()
+    expect(page).to_have_url(re.compile(r".*channel=CITOPS$"))
+    page.get_by_role("navigation", name="Direct messages").get_by_role("button").click()
+    expect(page.get_by_test_id("conversation-title")).to_contain_text("Cutover")
+
+
+def test_a_release_created_from_the_modal_reads_the_time_in_the_users_zone(page: Page, sandbox: Sandbox) -> None:
+    add_channel(sandbox, "CMODAL", "modal-made")
+    open_as(page, sandbox, "UWA", "CMODAL")  # Australia/Sydney
+    send(page, "/release new")
+    modal = page.get_by_role("dialog", name="New release")
+    expect(modal).to_be_visible()
+    modal.get_by_label("Release name").fill("Intranet to Azure")
+    day = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%d")
+    modal.locator("input[type=datetime-local]").fill(f"{day}T09:30")
+    modal.locator(".bk-submit").click()
+    expect(modal).to_be_hidden()
+    summary = page.get_by_test_id("message").filter(has_text="Intranet to Azure")
+    # Shown back to the same person, the window starts when they typed it, in their zone.
+    expect(summary.locator("time.bk-date").first).to_contain_text("09:30")
