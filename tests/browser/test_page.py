@@ -8,61 +8,26 @@ These are plain sync tests: Playwright's sync API must not run inside a running 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sandbox.launcher import Sandbox
+from tests.browser.helpers import add_channel, create_release, gate_actions, open_as, send, switch_to
 
 try:
-    from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    pytest.skip(
-        "Playwright for Python is not installed: pip install -e '.[dev]' (it is in the dev extras)",
-        allow_module_level=True,
-    )
+    from playwright.sync_api import Page, expect
+except ImportError:  # pragma: no cover - the browser fixture skips these tests
+    pass
 
 pytestmark = pytest.mark.timeout(180)
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STEP = 15_000  # ms for any single expectation; the app answers in well under a second
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip("no Chromium found: install it with `apt-get install chromium`, or set CHROMIUM_PATH")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Sandbox]:
+def sandbox(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Sandbox]:
     tmp = tmp_path_factory.mktemp("sandbox-browser")
     with Sandbox(
         database_url=f"sqlite:///{tmp / 'cutover.db'}",
@@ -72,80 +37,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Itera
         env={"SCHEDULER_TICK": "0.2", "SLACK_TIMEOUT": "2"},
     ) as sb:
         yield sb
-
-
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Page]:
-    """A fresh page; when the test fails, a full-page screenshot and the page's errors are kept."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(STEP)
-    expect.set_options(timeout=STEP)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on(
-        "console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
-    )
-    failed_before = request.session.testsfailed
-    try:
-        yield opened
-    finally:
-        if request.session.testsfailed > failed_before:
-            shot = tmp_path / "failure.png"
-            try:
-                opened.screenshot(path=str(shot), full_page=True)
-                print(f"\nscreenshot of the page when the test failed: {shot}")
-            except Exception as e:  # the browser itself may be what broke
-                print(f"\nno screenshot ({e!r})")
-            print("\n".join(problems) or "the page reported no errors")
-        context.close()
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def open_as(page: Page, sandbox: Sandbox, user: str, channel: str) -> None:
-    page.goto(f"{sandbox.url}?user={user}&channel={channel}")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    # Lets the test prove later that nothing reloaded the page.
-    page.evaluate("window.__sameDocument = true")
-
-
-def send(page: Page, text: str) -> None:
-    composer = page.get_by_test_id("composer")
-    composer.fill(text)
-    composer.press("Enter")
-    expect(composer).to_have_value("")
-
-
-def switch_to(page: Page, user: str, role: str) -> None:
-    page.get_by_label("You are").select_option(user)
-    expect(page.get_by_test_id("me")).to_contain_text(role)
-
-
-def cutover_text(days: int = 30) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT22:00")
-
-
-def create_release(page: Page, name: str) -> Locator:
-    """Creates a release from the composer; returns the summary message once the checklist is in."""
-    send(page, f"/release new {name} --cutover {cutover_text()} --duration 4h")
-    messages = page.get_by_test_id("messages")
-    expect(messages.get_by_test_id("ephemeral").filter(has_text="Created")).to_be_visible()
-    summary = messages.get_by_test_id("message").filter(has_text=name)
-    expect(summary.get_by_test_id("replies-link")).to_contain_text("replies")
-    return summary
-
-
-def gate_actions(thread: Locator, title: str) -> Locator:
-    """The actions block right after a gate's section (where its Approve/Reject buttons are)."""
-    section = thread.locator("[data-block-type=section]", has_text=title)
-    return section.locator("xpath=following-sibling::*[1][@data-block-type='actions']")
-
-
-def add_channel(sandbox: Sandbox, channel: str, name: str) -> None:
-    members = (*(p.id for p in sandbox.team.people), sandbox.standin.bot_user_id)
-    sandbox.standin.add_channel(channel, name=name, members=members)
 
 
 # --- scenarios ------------------------------------------------------------------------------
