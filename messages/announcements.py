@@ -777,11 +777,12 @@ def channel_added_message(
     where = channel_mention(channel_id)
     who = audience_label(audience)
     added = f"{where} is now a stakeholder channel for *{who}* (`{escape(audience)}`) of {release_title(release)}."
-    going = (
-        f"{plural(pending, 'pending announcement')} will also go there."
-        if pending
-        else "No pending announcement is addressed to it yet."
-    )
+    if release.rehearsal_factor:
+        going = "This is a rehearsal: its announcements stay in the release channel and name this channel instead."
+    elif pending:
+        going = f"{plural(pending, 'pending announcement')} will also go there."
+    else:
+        going = "No pending announcement is addressed to it yet."
     if problem:
         body = f":warning: {added} {going}\n*But Cutover can't post there yet.* {_problem_text(problem)}"
     else:

@@ -54,7 +54,8 @@ def test_rehearsal_plays_every_template_announcement_in_order_once_in_the_releas
     biz = stack.channel()
     # 400000×: the 74 days from the first notice to the outcome summary play in about 16 s.
     rel = rehearsal(stack, ch, 400_000)
-    stack.ok(f"channel business <#{biz}>", channel=ch, responses=1)
+    told = json.dumps(stack.ok(f"channel business <#{biz}>", channel=ch, responses=1), ensure_ascii=False)
+    assert "This is a rehearsal" in told
     summary = json.dumps(stack.all_blocks(ch), ensure_ascii=False)
     assert "Rehearsal ×400000" in summary
 
