@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -15,6 +16,7 @@ from bot.preflight import check_channel
 from bot.replies import ephemeral, payload
 from domain.announcements import channels_for
 from domain.model import ReleaseView
+from domain.rehearsal import compressed_time
 from domain.time import utcnow
 from messages.announcements import channel_added_message, moved_message
 from messages.dates import slack_date
@@ -32,7 +34,7 @@ async def set_channel(
     if refusal := await manager_refusal(c, view, user_id, "set stakeholder channels for"):
         await respond(**ephemeral(refusal))
         return
-    problem = await check_channel(c.client, cmd.channel_id)
+    problem = await check_channel(c.client, cmd.channel_id, join=not view.rehearsal_factor)
     now = utcnow()
     async with c.sessions() as s, s.begin():
         _new, pending = await announcing.add_channel(s, view.id, cmd.audience, cmd.channel_id, user_id, now, problem)
@@ -104,6 +106,9 @@ async def announce(c: Components, view: ReleaseView, cmd: Announce, *, user_id: 
             **ephemeral(usage_error_message(f"{slack_date(at)} is in the past. Announce at a time from now on.", usage))
         )
         return
+    if view.rehearsal_factor:
+        await _announce_in_rehearsal(c, view, cmd, compressed_time(at, now, view.rehearsal_factor), user_id, respond)
+        return
     if cmd.audience:
         async with c.sessions() as s:
             channels = await stakeholder_channels(s, view.id)
@@ -140,6 +145,35 @@ async def announce(c: Components, view: ReleaseView, cmd: Announce, *, user_id: 
         **ephemeral(
             info_message(
                 f"Scheduled {key} for {slack_date(at)} to {target} ({count} channel{'s' if count != 1 else ''}). "
+                f"`{c.settings.slash_command} schedule` lists it."
+            )
+        )
+    )
+
+
+async def _announce_in_rehearsal(
+    c: Components, view: ReleaseView, cmd: Announce, at: datetime, user_id: str, respond: AsyncRespond
+) -> None:
+    """A rehearsal's announcement posts in its own channel, on its clock; no stakeholder channel is checked
+    or joined, since nothing goes there."""
+    async with c.sessions() as s, s.begin():
+        ann, _count = await announcing.create_adhoc(
+            s,
+            view.id,
+            audience=cmd.audience,
+            channel_id=cmd.channel_id,
+            send_at=at,
+            text=cmd.text,
+            by=user_id,
+            now=utcnow(),
+        )
+        key = ann.key
+    real = f"the `{cmd.audience}` channels" if cmd.audience else f"<#{cmd.channel_id}>"
+    await respond(
+        **ephemeral(
+            info_message(
+                f":test_tube: Scheduled {key} for {slack_date(at)} (the rehearsal's ×{view.rehearsal_factor} "
+                f"clock): it posts here, marked REHEARSAL; in the release it would go to {real}. "
                 f"`{c.settings.slash_command} schedule` lists it."
             )
         )

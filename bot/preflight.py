@@ -19,8 +19,11 @@ from storage.queries import load_release_view
 log = logging.getLogger(__name__)
 
 
-async def check_channel(client: AsyncWebClient, channel_id: str) -> str | None:
-    """None when the app can post there, else the problem in Slack's words."""
+async def check_channel(client: AsyncWebClient, channel_id: str, *, join: bool = True) -> str | None:
+    """None when the app can post there, else the problem in Slack's words.
+
+    ``join=False`` for a rehearsal: stakeholders would see the app join their channel for nothing.
+    """
     try:
         info = await client.conversations_info(channel=channel_id)
     except SlackApiError as e:
@@ -32,6 +35,8 @@ async def check_channel(client: AsyncWebClient, channel_id: str) -> str | None:
         return None
     if channel.get("is_private"):
         return "not_in_channel"
+    if not join:
+        return None
     try:
         # chat:write.public would do, but a member can also read the history used to settle lost answers.
         await client.conversations_join(channel=channel_id)

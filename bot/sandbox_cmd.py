@@ -21,7 +21,7 @@ from domain.rehearsal import describe, factor_problem
 if TYPE_CHECKING:  # imported lazily below: the other commands should not load the stand-in
     from sandbox.launcher import Sandbox
 
-DEMO_FACTOR = 7200  # a day of plan in 12 s: the first notice to the cutover in ~3 minutes
+DEMO_FACTOR = 7200  # a day of plan in 12 s: the plan's first due date to the cutover in ~4 minutes
 DEMO_NAME = "Payroll to Azure"
 # Stakeholder channels of the demo (a rehearsal posts only to its own channel, but names these).
 DEMO_CHANNELS = (("business", "business_channel"), ("it", "it_channel"), ("support", "it_channel"))
@@ -51,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
-    from sandbox.launcher import Sandbox, SandboxError
+    from sandbox.launcher import Sandbox
 
     if args.demo and (problem := factor_problem(args.demo_factor)):
         print(f"--demo-factor: {problem.replace('`', '')}", file=sys.stderr)
@@ -60,35 +60,49 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
     database_url = args.database_url or f"sqlite:///{workdir / 'sandbox.db'}"
     log_path = workdir / "app.log"
     box = Sandbox(port=args.port, database_url=database_url, log_path=log_path, cwd=workdir)
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     try:
-        print("Starting the Slack stand-in and the app…", flush=True)
-        try:
-            box.start()
-        except SandboxError as e:
-            print(f"cutover sandbox: {e}", file=sys.stderr)
-            raise SystemExit(1) from None
-        if args.demo:
-            seed_demo(box, args.demo_factor)
-        print(f"Cutover sandbox: {box.url}", flush=True)
-        hint = (
-            "A rehearsal release is running in #payroll-migration; switch people top left and click along."
-            if args.demo
-            else "Open it, pick who you are top left, and type /release help."
-        )
-        print(f"{hint} The app's log: {log_path}. Ctrl-C stops everything.", flush=True)
-        stop.wait()
-        print("Stopping…", flush=True)
+        _run(box, args, log_path)
     finally:
         box.stop()
         if args.database_url is None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(box: Sandbox, args: argparse.Namespace, log_path: Path) -> None:
+    import httpx
+
+    from sandbox.launcher import SandboxError
+
+    print("Starting the Slack stand-in and the app…", flush=True)
+    try:
+        # Ctrl-C here is Python's KeyboardInterrupt: it cuts the health wait short and stop() tidies up.
+        box.start()
+        if args.demo:
+            seed_demo(box, args.demo_factor)
+    except KeyboardInterrupt:
+        print("Stopped before the sandbox was ready.", file=sys.stderr)
+        raise SystemExit(130) from None
+    except (SandboxError, httpx.HTTPError, TimeoutError) as e:
+        print(f"cutover sandbox: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():  # a second Ctrl-C while the app drains: don't make the person wait
+            box.kill()
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"Cutover sandbox: {box.url}", flush=True)
+    hint = (
+        "A rehearsal release is running in #payroll-migration; switch people top left and click along."
+        if args.demo
+        else "Open it, pick who you are top left, and type /release help."
+    )
+    print(f"{hint} The app's log: {log_path}. Ctrl-C stops everything.", flush=True)
+    stop.wait()
+    print("Stopping…", flush=True)
 
 
 def seed_demo(box: Sandbox, factor: int) -> None:

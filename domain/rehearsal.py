@@ -1,8 +1,10 @@
 """Rehearsals: a release whose whole plan plays out on a compressed clock.
 
 A rehearsal with factor F runs F times faster than the plan: `--rehearsal 60` turns an hour of plan
-into a minute. It starts at the beginning of its plan (the earliest announcement) a few seconds after
-it is created, whatever cutover date was typed, so the people watching see every step of it.
+into a minute. It starts at the beginning of its plan (the earliest due date or announcement) a few
+seconds after it is created, whatever cutover date was typed, so the people watching see every step.
+A time typed for a rehearsal later (an ad-hoc announcement) is read on the same clock: a day from now
+in plan time is a day / F from now.
 """
 
 from __future__ import annotations
@@ -34,13 +36,17 @@ def scaled(delta: timedelta, factor: int | None) -> timedelta:
 
 
 def plan_lead(template: Template) -> timedelta:
-    """How long before the cutover the template's first announcement falls (zero when none does)."""
-    before = [a.offset for a in template.announcements if a.offset < timedelta(0)]
+    """How long before the cutover the plan begins: its earliest item due date or announcement.
+
+    Starting at the earliest of both means no item is overdue the moment a rehearsal is created.
+    """
+    offsets = [a.offset for a in template.announcements] + [i.due_offset for i in template.items]
+    before = [o for o in offsets if o < timedelta(0)]
     return -min(before) if before else timedelta(0)
 
 
 def rehearsal_window(template: Template, now: datetime, duration: timedelta, factor: int) -> tuple[datetime, datetime]:
-    """The compressed cutover window: the plan's first announcement falls LEAD_IN after ``now``."""
+    """The compressed cutover window: the plan's beginning falls LEAD_IN after ``now``."""
     start = now + LEAD_IN + plan_lead(template) / factor
     return start, start + duration / factor
 
@@ -53,3 +59,8 @@ def describe(factor: int) -> str:
     if seconds >= 1:
         return f"1 hour of plan = {seconds:.3g} s"
     return f"1 day of plan = {86400 / factor:.3g} s"
+
+
+def compressed_time(typed: datetime, now: datetime, factor: int | None) -> datetime:
+    """A typed future time on a rehearsal's clock: as far ahead of ``now`` as the plan says, divided by F."""
+    return now + (typed - now) / factor if factor else typed

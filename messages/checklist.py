@@ -303,7 +303,7 @@ _END_LABELS: dict[ReleaseState, str] = {
 
 def lifecycle_lines(release: ReleaseView) -> list[str]:
     """What the cutover has done so far: actual start and end, an override, a rollback reason and
-    the retrospective's progress; empty for a release still in planning."""
+    the retrospective's progress, and the rehearsal clock; empty for a real release still in planning."""
     lines: list[str] = []
     if release.rehearsal_factor:
         lines.append(

@@ -152,8 +152,16 @@ class Sandbox:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             try:
+                # Its own session: a Ctrl-C in the terminal reaches only the sandbox, which then stops the app
+                # in order (SIGTERM, drain) instead of both racing to shut down.
                 self._app = subprocess.Popen(
-                    self.command, env=env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                    self.command,
+                    env=env,
+                    cwd=self.cwd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             except OSError as e:
                 raise SandboxError(f"cannot run the app ({' '.join(self.command)}): {e}") from e
@@ -197,6 +205,11 @@ class Sandbox:
         if self._standin is not None:
             self._standin.stop()
             self._standin = None
+
+    def kill(self) -> None:
+        """SIGKILL the app at once (a second Ctrl-C while it drains); stop() still tidies up after."""
+        if self._app is not None and self._app.poll() is None:
+            self._app.kill()
 
     def __enter__(self) -> Sandbox:
         self.start()

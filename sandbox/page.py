@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -94,6 +95,8 @@ def make_page_app(
         try:
             since = int(request.query.get("since", "-1"))
             wait = min(float(request.query.get("wait", LONG_POLL)), LONG_POLL)
+            if not math.isfinite(wait):
+                raise ValueError(wait)
         except ValueError:
             raise BadRequest("'since' must be an integer and 'wait' a number of seconds") from None
         deadline = time.monotonic() + max(wait, 0.0)
@@ -127,6 +130,18 @@ def make_page_app(
     return app
 
 
+# Another site must not frame the page and lure clicks on Approve or Start cutover; the policy also
+# backs up the renderer's escaping should a message ever carry markup.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: http: https:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def _guard(loopback_only: bool) -> Any:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -134,7 +149,9 @@ def _guard(loopback_only: bool) -> Any:
         if loopback_only and (request.url.host or "") not in LOOPBACK_NAMES:
             return _problem("this sandbox only answers on a loopback address", 403)
         try:
-            return await handler(request)
+            response = await handler(request)
+            response.headers.update(SECURITY_HEADERS)
+            return response
         except BadRequest as e:
             return _problem(str(e))
         except httpx.HTTPError as e:  # the app is down or hung: say so instead of a bare 500

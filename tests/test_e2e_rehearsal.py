@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -107,3 +108,27 @@ def one(stack: Stack, stmt: Any) -> Any:
     # A fresh connection each time: a SQLite read transaction would keep seeing its first snapshot.
     with stack.db.connect() as conn:
         return conn.execute(stmt).first()
+
+
+def test_rehearsal_adhoc_and_rollback_notices_stay_in_the_release_channel(stack: Stack) -> None:
+    ch = stack.channel()
+    ops = stack.channel(bot_member=False)  # public, the app not in it: a real release would join it
+    rel = rehearsal(stack, ch, 100_000)
+    joins = len(stack.api.calls("conversations.join"))
+    stack.ok(f"channel it <#{ops}>", channel=ch, responses=1)
+
+    # Two days of plan ahead are under two seconds on a 100000× clock.
+    typed = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    told = json.dumps(stack.ok(f"announce <#{ops}> at {typed} Dry run of the freeze", channel=ch, responses=1))
+    assert "posts here" in told and f"<#{ops}>" in told
+    wait_until(lambda: any("Dry run of the freeze" in m["text"] for m in announcement_posts(stack, ch)), 15)
+
+    stack.ok("cutover start --override rehearsing a rollback", channel=ch, responses=1)
+    wait_until(lambda: one(stack, select(Release.state).where(Release.id == rel.id))[0] == "cutting_over")
+    stack.ok("cutover rollback Data sync lag above 5 s", channel=ch, responses=1)
+    wait_until(lambda: "ann.rollback" in keys_of(stack, announcement_posts(stack, ch)), 15)
+    time.sleep(0.5)
+    assert keys_of(stack, announcement_posts(stack, ch)).count("ann.rollback") == 1
+    # The stakeholder channel was neither joined nor posted to.
+    assert stack.api.messages(ops) == []
+    assert len(stack.api.calls("conversations.join")) == joins

@@ -28,11 +28,21 @@ def test_describe_reads_naturally() -> None:
     assert describe(86400) == "1 day of plan = 1 s"
 
 
+EARLIEST = min(i.due_offset for i in TEMPLATE.items)
+
+
 def test_window_starts_after_the_whole_lead_of_the_plan() -> None:
-    assert plan_lead(TEMPLATE) == timedelta(days=14)  # the first business notice
+    assert EARLIEST < min(a.offset for a in TEMPLATE.announcements)  # items start before announcements
+    assert plan_lead(TEMPLATE) == -EARLIEST
     start, end = rehearsal_window(TEMPLATE, NOW, timedelta(hours=4), 60)
-    assert start == NOW + LEAD_IN + timedelta(days=14) / 60
+    assert start == NOW + LEAD_IN - EARLIEST / 60
     assert end - start == timedelta(minutes=4)
+
+
+def test_nothing_is_overdue_when_a_rehearsal_begins() -> None:
+    start, end = rehearsal_window(TEMPLATE, NOW, timedelta(hours=4), 7200)
+    dues = [due_at(i, TEMPLATE, start, end, 7200) for i in TEMPLATE.items]
+    assert min(dues) == NOW + LEAD_IN
 
 
 def test_compressed_plan_keeps_order_and_starts_right_after_creation() -> None:
@@ -40,7 +50,7 @@ def test_compressed_plan_keeps_order_and_starts_right_after_creation() -> None:
     planned = plan(TEMPLATE, start, end, NOW, 3600)
     assert not any(p.skipped for p in planned)
     times = sorted(p.send_at for p in planned)
-    assert times[0] == NOW + LEAD_IN
+    assert times[0] == start - timedelta(days=14) / 3600  # the first business notice
     assert times[-1] - times[0] == timedelta(days=74) / 3600  # -14d ... +60d
     real = plan(TEMPLATE, start, end, NOW)  # the same window read as a real plan: first notice long past
     assert sum(p.skipped for p in real) > 0
@@ -88,3 +98,10 @@ def test_compressed_windows_show_seconds() -> None:
     assert duration_text(timedelta(hours=4) / 7200) == "2s"
     assert duration_text(timedelta(hours=4) / 400_000) == "under 1s"
     assert duration_text(timedelta(hours=4, minutes=30)) == "4h 30m"
+
+
+def test_typed_times_are_read_on_the_rehearsal_clock() -> None:
+    from domain.rehearsal import compressed_time
+
+    assert compressed_time(NOW + timedelta(days=2), NOW, 48) == NOW + timedelta(hours=1)
+    assert compressed_time(NOW + timedelta(days=2), NOW, None) == NOW + timedelta(days=2)

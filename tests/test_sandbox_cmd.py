@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.harness import free_port
 
@@ -19,6 +20,7 @@ from tests.harness import free_port
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     env["TMPDIR"] = str(tmp_path)
+    # Its own process group, so the test can press Ctrl-C the way a terminal does: to the whole group.
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "sandbox", *args],
         env=env,
@@ -26,6 +28,7 @@ def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str, list
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     lines: list[str] = []
     assert proc.stdout is not None
@@ -43,9 +46,17 @@ def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str, list
 
 
 def _interrupt(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=40)
     return out
+
+
+def _app_url(lines: list[str]) -> str:
+    """The app's own URL, from the log the sandbox names (uvicorn prints where it listens)."""
+    log = Path(re.search(r"The app's log: (\S+)\. ", lines[-1]).group(1))  # type: ignore[union-attr]
+    found = re.search(r"http://127\.0\.0\.1:\d+", log.read_text())
+    assert found, log.read_text()
+    return found.group(0)
 
 
 def test_sandbox_demo_starts_seeds_and_stops_cleanly(tmp_path: Path) -> None:
@@ -54,6 +65,8 @@ def test_sandbox_demo_starts_seeds_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         assert url == f"http://127.0.0.1:{port}/"
         assert "Ctrl-C" in lines[-1] and "switch people" in lines[-1]
+        app = _app_url(lines)
+        assert httpx.get(app + "/healthz", timeout=5).status_code == 200
         assert "<title>Cutover sandbox</title>" in httpx.get(url, timeout=5).text
         # The seeded rehearsal is in the release channel, as the Project Manager sees it.
         state = httpx.get(url + "api/state", params={"user": "UPM"}, timeout=5).json()
@@ -72,10 +85,35 @@ def test_sandbox_demo_starts_seeds_and_stops_cleanly(tmp_path: Path) -> None:
     finally:
         out = _interrupt(proc)
     assert proc.returncode == 0, out
-    assert "Stopping" in out
+    assert "Stopping" in out and "Traceback" not in out
+    # The app went with it, although Ctrl-C reached only the sandbox's own process group.
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(app + "/healthz", timeout=2)
     # The throw-away database and log went with it; nothing was left in the working directory.
     assert not list(tmp_path.glob("cutover-sandbox-*"))
     assert not list(tmp_path.glob("*.db"))
+
+
+def test_ctrl_c_while_starting_stops_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
+    env["TMPDIR"] = str(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "sandbox", "--demo", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    assert "Starting" in proc.stdout.readline()
+    time.sleep(0.5)  # the app is booting: not healthy yet
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=40)
+    assert proc.returncode == 130, out + err
+    assert "Stopped before the sandbox was ready" in err and "Traceback" not in err + out
+    assert not list(tmp_path.glob("cutover-sandbox-*"))
 
 
 def test_sandbox_refuses_a_taken_port_clearly(tmp_path: Path) -> None:

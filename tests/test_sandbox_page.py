@@ -143,6 +143,11 @@ def test_the_page_and_its_assets_are_served(http: httpx.Client) -> None:
     assert script.status_code == 200 and "/api/changes" in script.text
     assert http.get("/static/app.css").status_code == 200
     assert http.get("/static/../page.py").status_code in (403, 404)
+    # No other site may frame it and lure clicks on its buttons.
+    for path in ("/", "/static/app.js", "/api/state"):
+        headers = http.get(path).headers
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
 
 
 # --- the composer -------------------------------------------------------------------------------
@@ -272,6 +277,7 @@ def test_bad_input_is_refused_with_400_and_changes_nothing(sandbox: Sandbox, htt
         ("GET", "/api/thread", {"user": PM, "channel": channel, "ts": "1.000001"}),
         ("GET", "/api/modal", {"user": "UBOT"}),
         ("GET", "/api/changes", {"since": "soon"}),
+        ("GET", "/api/changes", {"since": "1", "wait": "nan"}),
         ("POST", "/api/slash", {"user": "UNOBODY", "channel": channel, "text": "/release help"}),
         ("POST", "/api/slash", {"user": PM, "channel": "CNOPE", "text": "/release help"}),
         ("POST", "/api/slash", {"user": PM, "channel": other_dm, "text": "hi"}),

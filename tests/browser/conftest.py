@@ -38,13 +38,20 @@ def chromium_path() -> str | None:
     return None
 
 
+def _missing(why: str) -> None:
+    # CI sets REQUIRE_BROWSER once Chromium is installed: from then on a missing piece is a failure, not a skip.
+    if os.environ.get("REQUIRE_BROWSER"):
+        pytest.fail(f"{why} (REQUIRE_BROWSER is set)")
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if sync_playwright is None:
-        pytest.skip("Playwright for Python is not installed: pip install -e '.[dev]' (it is in the dev extras)")
+        _missing("Playwright for Python is not installed: pip install -e '.[dev]' (it is in the dev extras)")
     path = chromium_path()
     if path is None:
-        pytest.skip("no Chromium found: install it with `apt-get install chromium`, or set CHROMIUM_PATH")
+        _missing("no Chromium found: install it with `apt-get install chromium`, or set CHROMIUM_PATH")
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
