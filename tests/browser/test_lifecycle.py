@@ -107,7 +107,8 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
     expect(summary).to_be_visible()
     # The rehearsal's plan plays in the channel while we work.
     announcement = messages.get_by_test_id("message").filter(has_text="REHEARSAL — ").first
-    expect(announcement).to_be_visible()
+    # The plan's first notice comes a week of plan after its first due date: 6 s here, 84 s at the demo's pace.
+    expect(announcement).to_be_visible(timeout=120_000)
     announcement.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "announcement")
 
