@@ -99,6 +99,10 @@ def test_rehearsal_retrospective_opens_on_the_compressed_clock(stack: Stack) -> 
     ended = one(stack, select(Release.actual_end).where(Release.id == rel.id))[0]
     # Opens a day after completion and stays open 7 days: 8 days of plan are 6.9 s at 100000×.
     assert 6 < (survey.closes_at - ended).total_seconds() < 7.5
+    # Post-cutover items fall overdue seconds after the rehearsed window (about 23 s after creation here):
+    # their holders get their one reminder.
+    pm_dm = stack.api.dm_channel("UPM")
+    wait_until(lambda: any("Overdue in" in json.dumps(m["blocks"]) for m in stack.api.messages(pm_dm)), 45)
     # Housekeeping runs every 5 s: the invitation and the close follow on the compressed clock.
     wait_until(lambda: any("Take the survey" in json.dumps(m["blocks"]) for m in stack.api.messages(ch)), 20)
     wait_until(lambda: one(stack, select(Survey.state).where(Survey.release_id == rel.id))[0] == "closed", 30)
