@@ -19,6 +19,7 @@ from bot.logs import bind
 from bot.replies import ephemeral, payload
 from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import NotApplicable, judge, next_state, roles_needed
+from domain.rehearsal import factor_problem
 from domain.template import available_templates
 from domain.timeparse import TimeParseError, parse_duration
 from messages.common import Rendered, escape
@@ -152,6 +153,7 @@ def register(app: AsyncApp, c: Components) -> None:
                 tz=None,
                 template_key=values["template"],
                 respond=None,
+                rehearsal=values["rehearsal"],
             ),
             context=f"new release (modal) by {user_id}",
         )
@@ -206,7 +208,12 @@ def _validate_new_release(view: dict[str, Any]) -> tuple[dict[str, str], dict[st
         problem = flows.check_window(start, duration)
         if problem:
             errors["cutover"] = "The cutover must start in the future (and within two years)."
-    return errors, {"name": name, "workload": workload, "start": start, "duration": duration, "template": template}
+    mode = _selected(view, "rehearsal") or "0"
+    rehearsal = int(mode) if mode.isdigit() else -1
+    if rehearsal != 0 and factor_problem(rehearsal):
+        errors["rehearsal"] = "Pick the real release or one of the listed rehearsal speeds."
+    values = {"name": name, "workload": workload, "start": start, "duration": duration, "template": template}
+    return errors, values | {"rehearsal": rehearsal or None}
 
 
 async def click(

@@ -41,6 +41,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.model import ItemView, ReleaseView
+from domain.rehearsal import describe
 
 from .checklist import release_title
 from .common import clip, one_line, role_names, section
@@ -74,6 +75,17 @@ def duration_options(default_hours: int) -> tuple[list[Option], Option]:
     hours = sorted(set(DURATION_HOURS) | {default_hours})
     options = [Option(value=_duration_value(h), text=_plain(_duration_label(h))) for h in hours]
     return options, options[hours.index(default_hours)]
+
+
+# The rehearsal speeds the form offers; any other factor can be typed with `--rehearsal`.
+REHEARSAL_CHOICES = (60, 3600, 7200)
+
+
+def rehearsal_options() -> list[Option]:
+    """"The real release" first, then rehearsal speeds; the value is the clock factor ("0": real)."""
+    return [Option(value="0", text=_plain("The real release"))] + [
+        Option(value=str(f), text=_plain(f"Rehearsal ×{f} ({describe(f)})")) for f in REHEARSAL_CHOICES
+    ]
 
 
 def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
@@ -120,6 +132,14 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
             label=_plain("Checklist template"),
             element=StaticSelectElement(action_id="template", options=template_options,
                                         initial_option=template_options[0]),
+        ),
+        InputBlock(
+            block_id="rehearsal",
+            label=_plain("Run it as"),
+            hint=_plain("A rehearsal plays the whole plan faster, here only: announcements come to this channel "
+                        "marked REHEARSAL."),
+            element=StaticSelectElement(action_id="rehearsal", options=(modes := rehearsal_options()),
+                                        initial_option=modes[0]),
         ),
     ]
     return View(

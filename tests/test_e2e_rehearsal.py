@@ -136,3 +136,29 @@ def test_rehearsal_adhoc_and_rollback_notices_stay_in_the_release_channel(stack:
     # The stakeholder channel was neither joined nor posted to.
     assert stack.api.messages(ops) == []
     assert len(stack.api.calls("conversations.join")) == joins
+
+
+def test_a_rehearsal_from_the_form(stack: Stack) -> None:
+    ch = stack.channel()
+    assert stack.driver.slash(text="new", user="UPM", channel=ch).status == 200
+    view = wait_until(
+        lambda: next((v for v in stack.api.views_opened("UPM") if v.get("callback_id") == "release.new"), None)
+    )
+    start = int((datetime.now(UTC) + timedelta(days=20)).timestamp())
+    values = {
+        "name": {"name": {"type": "plain_text_input", "value": "CRM dry run"}},
+        "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start}},
+    }
+    forged = stack.driver.submit_view(user="UPM", view=view, values={
+        **values, "rehearsal": {"rehearsal": {"type": "static_select", "selected_option": {"value": "1"}}},
+    })
+    assert forged.json is not None and "rehearsal" in forged.json["errors"]
+    assert stack.release_in(ch) is None
+    good = stack.driver.submit_view(user="UPM", view=view, values={
+        **values, "rehearsal": {"rehearsal": {"type": "static_select", "selected_option": {"value": "3600"}}},
+    })
+    assert good.status == 200 and not good.text
+    release = wait_until(lambda: stack.release_in(ch), timeout=15)
+    assert release.rehearsal_factor == 3600 and release.name == "CRM dry run"
+    # Its clock starts now, not at the date picked: the window is the plan's 21 days / 3600 away.
+    assert release.cutover_start - release.created_at < timedelta(minutes=10)

@@ -539,7 +539,10 @@ def test_new_release_modal() -> None:
     assert view["title"]["text"] == "New release" and view["submit"]["text"] == "Create"
     assert all(len(view[k]["text"]) <= 24 for k in ("title", "submit", "close"))
     fields = inputs(view)
-    assert list(fields) == ["name", "workload", "cutover", "duration", "template"]
+    assert list(fields) == ["name", "workload", "cutover", "duration", "template", "rehearsal"]
+    modes = fields["rehearsal"]["element"]
+    assert modes["initial_option"]["value"] == "0"  # the real release unless someone picks a rehearsal
+    assert [o["value"] for o in modes["options"]] == ["0", "60", "3600", "7200"]
     assert {k: b["element"]["action_id"] for k, b in fields.items()} == {k: k for k in fields}
     assert fields["name"]["element"]["type"] == "plain_text_input"
     assert fields["name"]["element"]["max_length"] == 80 and not fields["name"].get("optional")
