@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -107,9 +106,9 @@ async def announce(c: Components, view: ReleaseView, cmd: Announce, *, user_id: 
         )
         return
     if view.rehearsal_factor:
-        await _announce_in_rehearsal(c, view, cmd, compressed_time(at, now, view.rehearsal_factor), user_id, respond)
-        return
-    if cmd.audience:
+        # On the rehearsal's clock, posted in its own channel: no stakeholder channel is checked or joined.
+        at = compressed_time(at, now, view.rehearsal_factor)
+    elif cmd.audience:
         async with c.sessions() as s:
             channels = await stakeholder_channels(s, view.id)
         if not channels_for((cmd.audience,), channels):
@@ -141,40 +140,14 @@ async def announce(c: Components, view: ReleaseView, cmd: Announce, *, user_id: 
         )
         key = ann.key
     target = f"the `{cmd.audience}` channels" if cmd.audience else f"<#{cmd.channel_id}>"
-    await respond(
-        **ephemeral(
-            info_message(
-                f"Scheduled {key} for {slack_date(at)} to {target} ({count} channel{'s' if count != 1 else ''}). "
-                f"`{c.settings.slash_command} schedule` lists it."
-            )
+    listed = f"`{c.settings.slash_command} schedule` lists it."
+    if view.rehearsal_factor:
+        told = (
+            f":test_tube: Scheduled {key} for {slack_date(at)} (the rehearsal's ×{view.rehearsal_factor} clock): "
+            f"it posts here, marked REHEARSAL; in the release it would go to {target}. {listed}"
         )
-    )
+    else:
+        reach = f"{count} channel{'s' if count != 1 else ''}"
+        told = f"Scheduled {key} for {slack_date(at)} to {target} ({reach}). {listed}"
+    await respond(**ephemeral(info_message(told)))
 
-
-async def _announce_in_rehearsal(
-    c: Components, view: ReleaseView, cmd: Announce, at: datetime, user_id: str, respond: AsyncRespond
-) -> None:
-    """A rehearsal's announcement posts in its own channel, on its clock; no stakeholder channel is checked
-    or joined, since nothing goes there."""
-    async with c.sessions() as s, s.begin():
-        ann, _count = await announcing.create_adhoc(
-            s,
-            view.id,
-            audience=cmd.audience,
-            channel_id=cmd.channel_id,
-            send_at=at,
-            text=cmd.text,
-            by=user_id,
-            now=utcnow(),
-        )
-        key = ann.key
-    real = f"the `{cmd.audience}` channels" if cmd.audience else f"<#{cmd.channel_id}>"
-    await respond(
-        **ephemeral(
-            info_message(
-                f":test_tube: Scheduled {key} for {slack_date(at)} (the rehearsal's ×{view.rehearsal_factor} "
-                f"clock): it posts here, marked REHEARSAL; in the release it would go to {real}. "
-                f"`{c.settings.slash_command} schedule` lists it."
-            )
-        )
-    )

@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 from sqlalchemy import Engine, func, select, text
 
 from sandbox.driver import SlackDriver
+from sandbox.launcher import Sandbox, free_port
 from sandbox.webapi import SlackStandIn
 from storage.db import make_sync_engine
 from storage.models import ChecklistItem, Decision, Release, ReleaseMessage, RoleAssignment
@@ -41,12 +41,6 @@ PEOPLE = {
     "UG2": ("gus", "America/Chicago"),
 }
 GROUP = "SWBOTEAM"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -252,3 +246,16 @@ def running_stack(database_url: str, tmp: Path, **env_extra: str) -> Iterator[St
                 engine.dispose()
         finally:
             app.stop()
+
+
+@contextlib.contextmanager
+def sandbox_in(tmp: Path) -> Iterator[Sandbox]:
+    """The `cutover sandbox` parts on a free page port, the app's database and log in ``tmp``."""
+    with Sandbox(
+        database_url=f"sqlite:///{tmp / 'cutover.db'}",
+        log_path=tmp / "app.log",
+        port=0,
+        cwd=tmp,
+        env={"SCHEDULER_TICK": "0.2", "SLACK_TIMEOUT": "2"},
+    ) as sb:
+        yield sb

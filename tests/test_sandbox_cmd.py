@@ -17,19 +17,23 @@ import pytest
 from tests.harness import free_port
 
 
-def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+def _spawn(tmp_path: Path, *args: str, stderr: int = subprocess.STDOUT) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     env["TMPDIR"] = str(tmp_path)
     # Its own process group, so the test can press Ctrl-C the way a terminal does: to the whole group.
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "sandbox", *args],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         text=True,
         start_new_session=True,
     )
+
+
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    proc = _spawn(tmp_path, *args)
     lines: list[str] = []
     assert proc.stdout is not None
     deadline = time.monotonic() + 90
@@ -95,17 +99,7 @@ def test_sandbox_demo_starts_seeds_and_stops_cleanly(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_while_starting_stops_cleanly(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
-    env["TMPDIR"] = str(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--demo", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = _spawn(tmp_path, "--demo", "--port", str(free_port()), stderr=subprocess.PIPE)
     assert proc.stdout is not None
     assert "Starting" in proc.stdout.readline()
     time.sleep(0.5)  # the app is booting: not healthy yet

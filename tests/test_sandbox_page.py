@@ -22,6 +22,7 @@ from sandbox.composer import Directory, escape_like_slack
 from sandbox.driver import wait_until
 from sandbox.launcher import Sandbox, SandboxError
 from sandbox.team import PEOPLE
+from tests.harness import sandbox_in
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -31,13 +32,7 @@ PM, WBO, MA = "UPM", "UWBO", "UMA"
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     tmp = tmp_path_factory.mktemp("sandbox-page")
-    with Sandbox(
-        database_url=f"sqlite:///{tmp / 'cutover.db'}",
-        log_path=tmp / "app.log",
-        port=0,
-        cwd=tmp,
-        env={"SCHEDULER_TICK": "0.2", "SLACK_TIMEOUT": "2"},
-    ) as sb:
+    with sandbox_in(tmp) as sb:
         yield sb
 
 

@@ -21,6 +21,7 @@ from bot.sandbox_cmd import DEMO_FACTOR, seed_demo
 from domain.template import load_template
 from sandbox.launcher import Sandbox
 from tests.browser.helpers import STEP, gate_actions, open_as, send, switch_to
+from tests.harness import sandbox_in
 
 try:
     from playwright.sync_api import Locator, Page, expect
@@ -40,13 +41,7 @@ FACTOR = DEMO_FACTOR if os.environ.get("SCREENSHOTS") else 100_000
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Sandbox]:
     tmp = tmp_path_factory.mktemp("sandbox-demo")
-    with Sandbox(
-        database_url=f"sqlite:///{tmp / 'cutover.db'}",
-        log_path=tmp / "app.log",
-        port=0,
-        cwd=tmp,
-        env={"SCHEDULER_TICK": "0.2", "SLACK_TIMEOUT": "2"},
-    ) as sb:
+    with sandbox_in(tmp) as sb:
         seed_demo(sb, FACTOR)
         yield sb
 

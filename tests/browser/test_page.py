@@ -17,6 +17,7 @@ import pytest
 
 from sandbox.launcher import Sandbox
 from tests.browser.helpers import add_channel, create_release, gate_actions, open_as, send, switch_to
+from tests.harness import sandbox_in
 
 try:
     from playwright.sync_api import Page, expect
@@ -29,13 +30,7 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Sandbox]:
     tmp = tmp_path_factory.mktemp("sandbox-browser")
-    with Sandbox(
-        database_url=f"sqlite:///{tmp / 'cutover.db'}",
-        log_path=tmp / "app.log",
-        port=0,
-        cwd=tmp,
-        env={"SCHEDULER_TICK": "0.2", "SLACK_TIMEOUT": "2"},
-    ) as sb:
+    with sandbox_in(tmp) as sb:
         yield sb
 
 
