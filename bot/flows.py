@@ -16,14 +16,14 @@ from bot.grammar import Assign, NewRelease, Unassign, usage_for
 from bot.replies import ephemeral, payload
 from domain.model import ReleaseView, Subject
 from domain.policy import may_manage
-from domain.rehearsal import describe, rehearsal_window
+from domain.rehearsal import rehearsal_window
 from domain.roles import PROJECT_MANAGER, role_name
 from domain.template import available_templates, load_template
 from domain.time import utcnow
 from domain.timeparse import ParsedDateTime, TimeParseError, to_utc
 from messages.common import Rendered, escape
-from messages.dates import slack_date, slack_window
-from messages.help import info_message, usage_error_message
+from messages.dates import slack_date
+from messages.help import info_message, release_created_message, usage_error_message
 from messages.modals import new_release_modal
 
 log = logging.getLogger(__name__)
@@ -181,29 +181,9 @@ async def create(
         respond,
         channel_id,
         user_id,
-        info_message(created_text(release.key, name, start_utc, end_utc, planned, rehearsal, c.settings.slash_command)),
+        release_created_message(release.key, name, start_utc, end_utc, planned, rehearsal, c.settings.slash_command),
     )
 
-
-def created_text(
-    key: str,
-    name: str,
-    start: datetime,
-    end: datetime,
-    planned: datetime | None,
-    rehearsal: int | None,
-    command: str,
-) -> str:
-    nxt = f"You are its Project Manager. Next: `{command} assign <role> @person` (see `{command} roles`)."
-    if rehearsal is None:
-        return f"Created *{key}* “{escape(name)}”: cutover {slack_window(start, end)}. {nxt}"
-    of = f" of the plan for {slack_date(planned)}" if planned is not None else ""
-    return (
-        f":test_tube: Created the rehearsal{of} *{key}* “{escape(name)}” at ×{rehearsal} ({describe(rehearsal)}): "
-        f"its first announcement posts here in a few seconds, the rehearsed cutover is {slack_window(start, end)}. "
-        f"Every announcement comes to this channel marked REHEARSAL; reminders and the retrospective follow on "
-        f"the same clock. {nxt}"
-    )
 
 
 async def _tell(c: Components, respond: AsyncRespond | None, channel_id: str, user_id: str, r: Rendered) -> None:

@@ -12,10 +12,12 @@ still ``escape()`` user text it interpolates: a user could otherwise type a user
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
 from domain.model import Subject
+from domain.rehearsal import describe
 from domain.roles import PROJECT_MANAGER, role_name
 
 from .common import (
@@ -33,6 +35,7 @@ from .common import (
     sanitize_mrkdwn,
     section,
 )
+from .dates import slack_date, slack_window
 
 
 def _paragraph_sections(text: str, max_sections: int) -> list[str]:
@@ -108,4 +111,26 @@ def refusal_message(action: str, item_title: str,
     return rendered(
         f"You can't {clip(one_line(action), 100)} “{clip(one_line(item_title), 200)}”",
         [section(t) for t in _paragraph_sections(_budgeted(body), MAX_BLOCKS)],
+    )
+
+
+def release_created_message(
+    key: str,
+    name: str,
+    start: datetime,
+    end: datetime,
+    planned: datetime | None,
+    rehearsal: int | None,
+    command: str,
+) -> Rendered:
+    """The creator's confirmation; ``planned`` is the cutover typed for a rehearsal, if any."""
+    nxt = f"You are its Project Manager. Next: `{command} assign <role> @person` (see `{command} roles`)."
+    if rehearsal is None:
+        return info_message(f"Created *{key}* “{escape(name)}”: cutover {slack_window(start, end)}. {nxt}")
+    of = f" of the plan for {slack_date(planned)}" if planned is not None else ""
+    return info_message(
+        f":test_tube: Created the rehearsal{of} *{key}* “{escape(name)}” at ×{rehearsal} ({describe(rehearsal)}): "
+        f"its plan starts here in a few seconds, the rehearsed cutover is {slack_window(start, end)}. "
+        f"Every announcement comes to this channel marked REHEARSAL; reminders and the retrospective follow on "
+        f"the same clock. {nxt}"
     )

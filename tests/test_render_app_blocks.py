@@ -202,6 +202,10 @@ def _help_and_modal_cases() -> Iterator[Case]:
     allowed = [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())]
     yield Case("refusal[holders]", partial(help.refusal_message, "approve", "Go/no-go <decision>", allowed))
     yield Case("refusal[nobody]", partial(help.refusal_message, "undo", "Task", []))
+    end = CUTOVER + timedelta(hours=4)
+    created = partial(help.release_created_message, "REL-3", "Payroll <to> Azure", CUTOVER, end)
+    yield Case("release_created", partial(created, None, None, "/release"))
+    yield Case("release_created[rehearsal]", partial(created, CUTOVER, 7200, "/release"))
 
     templates = [("caf-release", "CAF migration release"), ("lite", "Small & quick <fast>")]
     yield Case("new_release_modal", partial(modals.new_release_modal, templates, "C0REL3"))
