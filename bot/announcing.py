@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.announcements import AnnouncementKind, DeliveryState, StakeholderChannel, channels_for, plan, retime
-from domain.model import DecisionKind, ItemState
+from domain.model import DecisionKind, ItemState, ReleaseView
 from domain.template import Template, due_at, load_template
 from storage.announcements import stakeholder_channels
 from storage.models import Announcement, ChecklistItem, Decision, Delivery, Release, StakeholderChannelRow
@@ -43,8 +43,10 @@ async def add_template_plan(session: AsyncSession, release: Release, template: T
             await materialize(session, ann, [], now)
 
 
-def rehearsal_target(release: Release) -> str | None:
-    """Where every announcement of a rehearsal goes instead of the stakeholder channels."""
+def rehearsal_target(release: Release | ReleaseView) -> str | None:
+    """Where every announcement of a rehearsal goes instead of the stakeholder channels (None: a real release).
+
+    Every announcement a rehearsal makes (template, ad-hoc, rollback) takes its target from here."""
     return release.channel_id if release.rehearsal_factor else None
 
 
@@ -130,8 +132,8 @@ async def create_adhoc(
     now: datetime,
 ) -> tuple[Announcement, int]:
     release = await session.get(Release, release_id)
-    if release is not None and release.rehearsal_factor:
-        channel_id = release.channel_id
+    if release is not None:
+        channel_id = rehearsal_target(release) or channel_id
     # Keyed by its own id once inserted: numbering by counting rows would race with a concurrent announce.
     ann = Announcement(
         release_id=release_id,

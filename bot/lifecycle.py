@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import roles_for
-from bot.announcing import materialize
+from bot.announcing import materialize, rehearsal_target
 from bot.components import Components
 from bot.replies import payload
 from domain.announcements import AnnouncementKind, DeliveryState
@@ -166,7 +166,7 @@ async def _announcement_effects(s: AsyncSession, view: ReleaseView, action: Acti
         purpose="Rollback notice: the change was reversed; the old system is back",
         send_at=now,
         created_at=now,
-        target_channel=view.channel_id if view.rehearsal_factor else None,
+        target_channel=rehearsal_target(view),
     )
     s.add(ann)
     await s.flush()
