@@ -57,6 +57,9 @@ async def test_two_claimers_never_take_the_same_delivery(db: Db) -> None:
             if not batch:
                 return got
             got += [c.id for c in batch]
+            # A sender posts between claims. Without this pause two SQLite claimers can pass the write lock
+            # back and forth while the third sleeps in its busy handler and never gets a turn.
+            await asyncio.sleep(0.01)
 
     a, b, c = await asyncio.gather(claimer("a"), claimer("b"), claimer("c"))
     claimed = a + b + c
