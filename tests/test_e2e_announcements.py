@@ -77,7 +77,7 @@ def test_adhoc_announcement_schedule_move_and_cancel(stack: Stack) -> None:
     stack.ok(f"channel business <#{biz}>", channel=ch, responses=1)
     outsider = stack.ok(f"announce business at {at(3)} Nope", user="UOUT", channel=ch, responses=1)
     assert "Project Manager" in json.dumps(outsider)
-    done = stack.ok(f"announce business at {at(2)} Payroll is read-only from 21:00 <@UWBO>", channel=ch,
+    done = stack.ok(f"announce business at {at(4)} Payroll is read-only from 21:00 <@UWBO>", channel=ch,
                     responses=1)
     assert "Scheduled" in json.dumps(done)
     wait_until(lambda: any("read-only" in json.dumps(m) for m in posts(stack, biz)), timeout=15)
@@ -109,8 +109,11 @@ def test_faults_are_retried_or_reported_never_lost(stack: Stack) -> None:
     stack.api.inject("chat.postMessage", "server_error", times=2, channel=flaky)
     stack.api.inject("chat.postMessage", "timeout", times=1, delay=3.0, channel=slow)  # longer than SLACK_TIMEOUT
     stack.api.inject("chat.postMessage", "not_in_channel", times=1, channel=closed)
+    # Whole seconds, a few ahead: on a loaded machine "1 s from now" can be in the past by the fourth command.
+    when = at(4)
     for c in (rate, flaky, slow, closed):
-        stack.ok(f"announce <#{c}> at {at(1)} Fault drill for {c}", channel=ch, responses=1)
+        told = stack.ok(f"announce <#{c}> at {when} Fault drill for {c}", channel=ch, responses=1)
+        assert "Scheduled" in json.dumps(told), told
     try:
         wait_until(lambda: all(len(posts(stack, c)) == 1 for c in (rate, flaky, slow)), timeout=90)
     except TimeoutError:
