@@ -46,11 +46,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[San
         yield sb
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, top: Locator | None = None) -> None:
+    """With SCREENSHOTS set, a screenshot with ``top`` scrolled to the top; otherwise nothing at all, so the
+    test itself never races a live update of the element it would scroll to."""
     folder = os.environ.get("SCREENSHOTS")
-    if folder:
-        page.wait_for_timeout(300)  # let the last update paint
-        page.screenshot(path=str(Path(folder) / f"sandbox-{name}.png"))
+    if not folder:
+        return
+    if top is not None:
+        top.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)  # let the last update paint
+    page.screenshot(path=str(Path(folder) / f"sandbox-{name}.png"))
 
 
 def holder(sandbox: Sandbox, role_key: str) -> tuple[str, str]:
@@ -66,8 +71,7 @@ def approve_as_owner(page: Page, sandbox: Sandbox, thread: Locator, key: str, na
     actions.get_by_role("button", name="Approve").click()
     expect(actions.get_by_role("button", name="Undo")).to_be_visible()
     if name:
-        actions.scroll_into_view_if_needed()
-        shot(page, name)
+        shot(page, name, actions)
 
 
 def answer_survey(page: Page, user: str, role: str, went_well: str, choice: int, name: str = "") -> None:
@@ -104,13 +108,11 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
     announcement = messages.get_by_test_id("message").filter(has_text="REHEARSAL — ").first
     # The plan's first notice comes a week of plan after its first due date: 6 s here, 84 s at the demo's pace.
     expect(announcement).to_be_visible(timeout=120_000)
-    announcement.evaluate("e => e.scrollIntoView({block: 'start'})")
-    shot(page, "announcement")
+    shot(page, "announcement", announcement)
 
     summary.get_by_test_id("replies-link").click()
     thread = page.get_by_test_id("thread-messages")
-    summary.scroll_into_view_if_needed()
-    shot(page, "checklist")
+    shot(page, "checklist", summary)
     for n, item in enumerate(BLOCKING):
         approve_as_owner(page, demo, thread, item.key, "approval" if n == 0 else "")
     expect(summary).to_contain_text(f"{len(BLOCKING)}/12")
@@ -140,6 +142,5 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
     expect(result.first).to_be_visible()
     expect(messages).to_contain_text("Clear plan (×2)")
     expect(result.first).to_contain_text("★ 4.3")  # ratings 5, 4, 4 (the scale is listed from 5 down)
-    result.first.evaluate("e => e.scrollIntoView({block: 'start'})")
-    shot(page, "retrospective")
+    shot(page, "retrospective", result.first)
 
