@@ -150,4 +150,3 @@ async def announce(c: Components, view: ReleaseView, cmd: Announce, *, user_id: 
         reach = f"{count} channel{'s' if count != 1 else ''}"
         told = f"Scheduled {key} for {slack_date(at)} to {target} ({reach}). {listed}"
     await respond(**ephemeral(info_message(told)))
-

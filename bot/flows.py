@@ -185,7 +185,6 @@ async def create(
     )
 
 
-
 async def _tell(c: Components, respond: AsyncRespond | None, channel_id: str, user_id: str, r: Rendered) -> None:
     if respond is not None:
         await respond(**ephemeral(r))

@@ -56,7 +56,5 @@ def missing_for_complete(release: ReleaseView) -> tuple[ItemView, ...]:
     return tuple(
         i
         for i in release.items
-        if i.is_gate
-        and release.cutover_start <= i.due_at <= release.cutover_end
-        and i.state is not ItemState.APPROVED
+        if i.is_gate and release.cutover_start <= i.due_at <= release.cutover_end and i.state is not ItemState.APPROVED
     )

@@ -89,8 +89,9 @@ def _value(item: ItemView) -> str:
     return f"{item.id}:{item.version}"
 
 
-def _button(label: str, action_id: str, item: ItemView, style: str | None = None,
-            confirm: ConfirmObject | None = None) -> ButtonElement:
+def _button(
+    label: str, action_id: str, item: ItemView, style: str | None = None, confirm: ConfirmObject | None = None
+) -> ButtonElement:
     return ButtonElement(
         text=PlainTextObject(text=label, emoji=True),
         action_id=action_id,
@@ -189,8 +190,7 @@ def _worst_cost_of(item: ItemView) -> tuple[int, int]:
         replace(item, state=ItemState.PENDING),
         replace(item, state=ItemState.DONE, decided_by=_WORST_USER, decided_at=decided),
         replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided),
-        replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided,
-                reason="&" * REASON_MAX),
+        replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided, reason="&" * REASON_MAX),
     ]
     chars = max(text_length(item_blocks(v, overdue=True)) for v in variants)
     return (2 if item.is_gate else 1), chars
@@ -260,8 +260,10 @@ def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tup
             blocks.append(section("_No items in this phase._"))
         done, total = progress(phase.items)
         part_note = f" (part {k}/{len(parts)})" if len(parts) > 1 else ""
-        text = (f"{escape(release.key)} · {phase.position}. {clip(one_line(phase.title), 150)}{part_note}: "
-                f"{done}/{total} done")
+        text = (
+            f"{escape(release.key)} · {phase.position}. {clip(one_line(phase.title), 150)}{part_note}: "
+            f"{done}/{total} done"
+        )
         out.append(rendered(text, blocks))
     return tuple(out)
 
@@ -329,26 +331,32 @@ def overview_text(release: ReleaseView, now: datetime) -> str:
     overdue = sum(is_overdue(i, now) for i in release.items)
     workload = clip(one_line(release.workload), 200) if release.workload.strip() else "—"
     overdue_text = f":warning: {plural(overdue, 'item')} overdue" if overdue else "none"
-    return "\n".join([
-        f"*State:* {state_label(release.state)}",
-        f"*Workload:* {workload}",
-        f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
-        *lifecycle_lines(release),
-        f"*Overdue:* {overdue_text}",
-    ])
+    return "\n".join(
+        [
+            f"*State:* {state_label(release.state)}",
+            f"*Workload:* {workload}",
+            f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
+            *lifecycle_lines(release),
+            f"*Overdue:* {overdue_text}",
+        ]
+    )
 
 
 _START_CONFIRM = ConfirmObject(
     title=PlainTextObject(text="Start the cutover?"),
-    text=PlainTextObject(text="The go/no-go sign-offs are checked first: if any is not approved, nothing "
-                              "starts and you see which ones are missing."),
+    text=PlainTextObject(
+        text="The go/no-go sign-offs are checked first: if any is not approved, nothing "
+        "starts and you see which ones are missing."
+    ),
     confirm=PlainTextObject(text="Start"),
     deny=PlainTextObject(text="Not yet"),
 )
 _COMPLETE_CONFIRM = ConfirmObject(
     title=PlainTextObject(text="Complete the cutover?"),
-    text=PlainTextObject(text="The sign-offs due inside the window are checked first; the release channel "
-                              "is told when the cutover is complete."),
+    text=PlainTextObject(
+        text="The sign-offs due inside the window are checked first; the release channel "
+        "is told when the cutover is complete."
+    ),
     confirm=PlainTextObject(text="Complete"),
     deny=PlainTextObject(text="Not yet"),
 )
@@ -365,8 +373,13 @@ def lifecycle_actions(release: ReleaseView) -> ActionsBlock | None:
     """The summary's lifecycle buttons for the release's state, or None when the cutover can't move."""
 
     def button(label: str, action_id: str, style: str, confirm: ConfirmObject) -> ButtonElement:
-        return ButtonElement(text=PlainTextObject(text=label, emoji=True), action_id=action_id,
-                             value=str(release.id), style=style, confirm=confirm)
+        return ButtonElement(
+            text=PlainTextObject(text=label, emoji=True),
+            action_id=action_id,
+            value=str(release.id),
+            style=style,
+            confirm=confirm,
+        )
 
     if release.state in (ReleaseState.PLANNING, ReleaseState.READY):
         elements = [button("Start cutover", "release.start", "primary", _START_CONFIRM)]
@@ -417,8 +430,10 @@ def summary_message(release: ReleaseView, now: datetime) -> Rendered:
     )
     blocks = [*top, *progress_blocks, *(section(t) for t in gate_texts), foot]
 
-    text = (f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
-            f"{approved}/{len(gates)} sign-offs approved")
+    text = (
+        f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
+        f"{approved}/{len(gates)} sign-offs approved"
+    )
     if rejected:
         text += f", {rejected} rejected"
     return rendered(text, blocks)

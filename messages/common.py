@@ -76,7 +76,7 @@ def sanitize_mrkdwn(text: str) -> str:
     out: list[str] = []
     last = 0
     for m in _ALLOWED_MARKUP.finditer(text):
-        out.append(_escape_keeping_entities(text[last:m.start()]))
+        out.append(_escape_keeping_entities(text[last : m.start()]))
         out.append(m.group())
         last = m.end()
     out.append(_escape_keeping_entities(text[last:]))

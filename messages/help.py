@@ -90,8 +90,7 @@ def info_message(text: str, *, plain: bool = False) -> Rendered:
     return rendered(body, [section(t) for t in _paragraph_sections(body, MAX_BLOCKS)])
 
 
-def refusal_message(action: str, item_title: str,
-                    allowed: Sequence[tuple[str, tuple[Subject, ...]]]) -> Rendered:
+def refusal_message(action: str, item_title: str, allowed: Sequence[tuple[str, tuple[Subject, ...]]]) -> Rendered:
     """Why a click was refused: who may ``action`` the item instead. ``allowed`` pairs a role key
     with the users and groups that hold it (empty when nobody does)."""
     what = f"*{clip(one_line(action), 100)}* “{clip(one_line(item_title), 200)}”"
@@ -102,8 +101,10 @@ def refusal_message(action: str, item_title: str,
             if holders:
                 who = mentions(holders)
             else:
-                who = (f"nobody yet — ask the {escape(role_name(PROJECT_MANAGER))} to "
-                       f"`/release assign {escape(key)} @someone`")
+                who = (
+                    f"nobody yet — ask the {escape(role_name(PROJECT_MANAGER))} to "
+                    f"`/release assign {escape(key)} @someone`"
+                )
             lines.append(f"• *{escape(role_name(key))}*: {who}")
     else:
         lines.append("No role may do this right now.")

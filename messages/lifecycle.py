@@ -100,8 +100,9 @@ def _missing_line(release: ReleaseView, item: ItemView) -> str:
     return "\n".join(lines)
 
 
-def _refusal(release: ReleaseView, missing: Sequence[ItemView], heading: str, foot_text: str,
-             fallback: str) -> Rendered:
+def _refusal(
+    release: ReleaseView, missing: Sequence[ItemView], heading: str, foot_text: str, fallback: str
+) -> Rendered:
     foot = section(foot_text)
     ordered = sorted(missing, key=lambda i: (i.state is not ItemState.REJECTED, i.due_at, i.id))
     texts = pack_lines(
@@ -130,12 +131,10 @@ def gonogo_refusal_message(release: ReleaseView, missing: Sequence[ItemView], co
         f"channel and kept in the audit log:\n"
         f"`{_command(command)} cutover start --override &lt;reason&gt; {escape(release.key)}`"
     )
-    return _refusal(release, missing, heading, foot,
-                    f"Cutover of {escape(release.key)} cannot start yet: {what}")
+    return _refusal(release, missing, heading, foot, f"Cutover of {escape(release.key)} cannot start yet: {what}")
 
 
-def complete_refusal_message(release: ReleaseView, missing: Sequence[ItemView],
-                             command: str = "/release") -> Rendered:
+def complete_refusal_message(release: ReleaseView, missing: Sequence[ItemView], command: str = "/release") -> Rendered:
     """Why ``cutover complete`` did nothing: the sign-offs inside the window not yet approved."""
     what = _not_approved(len(missing))
     heading = f":no_entry: *Cutover cannot be completed yet: {what}* · {release_title(release)}"
@@ -144,8 +143,9 @@ def complete_refusal_message(release: ReleaseView, missing: Sequence[ItemView],
         "If the cutover cannot finish, roll back instead:\n"
         f"`{_command(command)} cutover rollback &lt;reason&gt; {escape(release.key)}`"
     )
-    return _refusal(release, missing, heading, foot,
-                    f"Cutover of {escape(release.key)} cannot be completed yet: {what}")
+    return _refusal(
+        release, missing, heading, foot, f"Cutover of {escape(release.key)} cannot be completed yet: {what}"
+    )
 
 
 # --- channel notices -----------------------------------------------------------------------------

@@ -82,21 +82,19 @@ REHEARSAL_CHOICES = (60, 3600, 7200)
 
 
 def rehearsal_options() -> list[Option]:
-    """"The real release" first, then rehearsal speeds; the value is the clock factor ("0": real)."""
+    """ "The real release" first, then rehearsal speeds; the value is the clock factor ("0": real)."""
     return [Option(value="0", text=_plain("The real release"))] + [
         Option(value=str(f), text=_plain(f"Rehearsal ×{f} ({describe(f)})")) for f in REHEARSAL_CHOICES
     ]
 
 
-def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
-                      default_duration_hours: int = 4) -> View:
+def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str, default_duration_hours: int = 4) -> View:
     """``templates`` are (key, display name) pairs; the first is preselected. Raises ValueError
     when there is none (a release needs a template)."""
     if not templates:
         raise ValueError("new_release_modal needs at least one template")
     template_options = [
-        Option(value=key, text=_plain(clip(one_line(label), OPTION_TEXT_MAX) or key))
-        for key, label in templates[:100]
+        Option(value=key, text=_plain(clip(one_line(label), OPTION_TEXT_MAX) or key)) for key, label in templates[:100]
     ]
     durations, initial_duration = duration_options(default_duration_hours)
     blocks = [
@@ -104,7 +102,9 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
             block_id="name",
             label=_plain("Release name"),
             element=PlainTextInputElement(
-                action_id="name", max_length=NAME_MAX, placeholder=_plain("e.g. Payroll to Azure, wave 2"),
+                action_id="name",
+                max_length=NAME_MAX,
+                placeholder=_plain("e.g. Payroll to Azure, wave 2"),
             ),
         ),
         InputBlock(
@@ -112,7 +112,9 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
             label=_plain("Workload"),
             optional=True,
             element=PlainTextInputElement(
-                action_id="workload", max_length=WORKLOAD_MAX, placeholder=_plain("e.g. Payroll (SAP HCM)"),
+                action_id="workload",
+                max_length=WORKLOAD_MAX,
+                placeholder=_plain("e.g. Payroll (SAP HCM)"),
             ),
         ),
         InputBlock(
@@ -124,22 +126,25 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
         InputBlock(
             block_id="duration",
             label=_plain("Cutover window length"),
-            element=StaticSelectElement(action_id="duration", options=durations,
-                                        initial_option=initial_duration),
+            element=StaticSelectElement(action_id="duration", options=durations, initial_option=initial_duration),
         ),
         InputBlock(
             block_id="template",
             label=_plain("Checklist template"),
-            element=StaticSelectElement(action_id="template", options=template_options,
-                                        initial_option=template_options[0]),
+            element=StaticSelectElement(
+                action_id="template", options=template_options, initial_option=template_options[0]
+            ),
         ),
         InputBlock(
             block_id="rehearsal",
             label=_plain("Run it as"),
-            hint=_plain("A rehearsal plays the whole plan faster, here only: announcements come to this channel "
-                        "marked REHEARSAL."),
-            element=StaticSelectElement(action_id="rehearsal", options=(modes := rehearsal_options()),
-                                        initial_option=modes[0]),
+            hint=_plain(
+                "A rehearsal plays the whole plan faster, here only: announcements come to this channel "
+                "marked REHEARSAL."
+            ),
+            element=StaticSelectElement(
+                action_id="rehearsal", options=(modes := rehearsal_options()), initial_option=modes[0]
+            ),
         ),
     ]
     return View(
@@ -154,7 +159,14 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str,
 
 
 def reason_modal(
-    *, callback_id: str, metadata: str, title: str, submit: str, intro: str, min_length: int, max_length: int,
+    *,
+    callback_id: str,
+    metadata: str,
+    title: str,
+    submit: str,
+    intro: str,
+    min_length: int,
+    max_length: int,
     placeholder: str,
 ) -> View:
     """A modal that asks for one required reason (block and action id `reason`)."""
@@ -189,7 +201,12 @@ def reject_modal(item: ItemView, release: ReleaseView) -> View:
         "Your reason is shown in the checklist and kept in the release's audit log."
     )
     return reason_modal(
-        callback_id="item.reject", metadata=f"{item.id}:{item.version}", title="Reject sign-off", submit="Reject",
-        intro=intro, min_length=1, max_length=REASON_MAX,
+        callback_id="item.reject",
+        metadata=f"{item.id}:{item.version}",
+        title="Reject sign-off",
+        submit="Reject",
+        intro=intro,
+        min_length=1,
+        max_length=REASON_MAX,
         placeholder="What is wrong, and what has to change before this can be approved?",
     )

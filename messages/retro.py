@@ -342,29 +342,37 @@ def _facts_blocks(facts: ReleaseFacts) -> list[Block]:
     lines.append(f"*Outcome:* {_outcome(facts.outcome)}")
     if facts.override_reason and facts.override_reason.strip():
         lines.append(f":warning: *Go/no-go overridden:* “{clip(one_line(facts.override_reason), 500)}”")
-    lines.append(
-        f"*Announcements:* {facts.announcements_sent} sent · {facts.announcements_failed} failed"
-    )
+    lines.append(f"*Announcements:* {facts.announcements_sent} sent · {facts.announcements_failed} failed")
     blocks: list[Block] = [section("\n".join(lines))]
 
     if facts.gate_waits:
-        waits = [
-            f"• {clip(one_line(title), GATE_TITLE_MAX)} — {_wait_text(wait)}" for title, wait in facts.gate_waits
+        waits = [f"• {clip(one_line(title), GATE_TITLE_MAX)} — {_wait_text(wait)}" for title, wait in facts.gate_waits]
+        blocks += [
+            section(t)
+            for t in pack_lines(
+                waits,
+                heading="*Sign-off waits* (from release creation to approval)",
+                max_sections=1,
+                budget=SECTION_TEXT_MAX,
+                max_lines=WAITS_SHOWN,
+            )
         ]
-        blocks += [section(t) for t in pack_lines(
-            waits, heading="*Sign-off waits* (from release creation to approval)", max_sections=1,
-            budget=SECTION_TEXT_MAX, max_lines=WAITS_SHOWN,
-        )]
     if facts.rejections:
         rejections = [
             f"• {clip(one_line(title), GATE_TITLE_MAX)} — rejected by "
             f"{safe_mention(user)}: “{clip(one_line(reason), REJECTION_REASON_MAX) or '—'}”"
             for title, user, reason in facts.rejections
         ]
-        blocks += [section(t) for t in pack_lines(
-            rejections, heading=f"*Rejections* — {len(facts.rejections)}", max_sections=1,
-            budget=SECTION_TEXT_MAX, max_lines=REJECTIONS_SHOWN,
-        )]
+        blocks += [
+            section(t)
+            for t in pack_lines(
+                rejections,
+                heading=f"*Rejections* — {len(facts.rejections)}",
+                max_sections=1,
+                budget=SECTION_TEXT_MAX,
+                max_lines=REJECTIONS_SHOWN,
+            )
+        ]
     else:
         blocks.append(section("*Rejections* — none"))
     return blocks
@@ -396,8 +404,12 @@ def _text_section(s: QuestionSummary, budget: int) -> str:
     heading = f"{_title(s)} — {plural(s.answered, 'answer')}" if s.answered else f"{_title(s)} — _no answers_"
     lines = [f"• {clip(one_line(t), ANSWER_SHOWN_MAX)}" for t in s.texts]
     (text, *_) = pack_lines(
-        lines, heading=heading, max_sections=1, budget=max(budget, len(heading) + 40),
-        limit=SECTION_TEXT_MAX, max_lines=ANSWERS_SHOWN,
+        lines,
+        heading=heading,
+        max_sections=1,
+        budget=max(budget, len(heading) + 40),
+        limit=SECTION_TEXT_MAX,
+        max_lines=ANSWERS_SHOWN,
     )
     return text
 
@@ -434,8 +446,11 @@ def survey_summary_message(
     top: list[Block] = [header(f"Retrospective · {release_title(release)}")]
     fact_blocks: list[Block] = [DividerBlock(), *_facts_blocks(facts)]
     foot = context(
-        ("Anonymous survey: no answer is linked to a person." if survey.anonymous
-         else "Answers were given with names; this summary shows none.")
+        (
+            "Anonymous survey: no answer is linked to a person."
+            if survey.anonymous
+            else "Answers were given with names; this summary shows none."
+        )
         + f" Closed {slack_date(survey.closes_at)}."
     )
 
@@ -454,10 +469,17 @@ def survey_summary_message(
     room_text = TEXT_BUDGET - text_length(fixed)
 
     short = [_rating_line(s) if s.kind == "rating" else _counts_line(s) for s in summaries if s.kind != "text"]
-    short_texts = pack_lines(
-        short, heading="*Ratings and choices*" if short else None, max_sections=min(3, room_blocks),
-        budget=room_text // 3, more=lambda n: f"_+{plural(n, 'more question')}_",
-    ) if short else []
+    short_texts = (
+        pack_lines(
+            short,
+            heading="*Ratings and choices*" if short else None,
+            max_sections=min(3, room_blocks),
+            budget=room_text // 3,
+            more=lambda n: f"_+{plural(n, 'more question')}_",
+        )
+        if short
+        else []
+    )
     question_blocks: list[Block] = [section(t) for t in short_texts]
     room_blocks -= len(question_blocks)
     room_text -= text_length(question_blocks)

@@ -88,10 +88,12 @@ def _gate_line(item: ItemView, now: datetime) -> str:
 def _gate_lines(release: ReleaseView, now: datetime) -> tuple[str, list[str]]:
     gates = [i for i in release.items if i.is_gate]
     by_state = {s: [g for g in gates if g.state is s] for s in ItemState}
-    approved, pending, rejected = (by_state[ItemState.APPROVED], by_state[ItemState.PENDING],
-                                   by_state[ItemState.REJECTED])
-    heading = (f"*Sign-offs* — {len(approved)} approved · {len(pending)} pending · "
-               f"{len(rejected)} rejected")
+    approved, pending, rejected = (
+        by_state[ItemState.APPROVED],
+        by_state[ItemState.PENDING],
+        by_state[ItemState.REJECTED],
+    )
+    heading = f"*Sign-offs* — {len(approved)} approved · {len(pending)} pending · {len(rejected)} rejected"
     if not gates:
         heading = "*Sign-offs* — none in this release's template"
     # Rejections first: they block the release and need someone's attention.
@@ -115,49 +117,83 @@ def status_message(release: ReleaseView, now: datetime) -> Rendered:
 
     top: list[Block] = [
         header(release_title(release)),
-        section("\n".join([
-            f"*State:* {state_label(release.state)}",
-            f"*Workload:* {workload}",
-            f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
-            *lifecycle_lines(release),
-            f"*Channel:* <#{release.channel_id}>",
-        ])),
+        section(
+            "\n".join(
+                [
+                    f"*State:* {state_label(release.state)}",
+                    f"*Workload:* {workload}",
+                    f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
+                    *lifecycle_lines(release),
+                    f"*Channel:* <#{release.channel_id}>",
+                ]
+            )
+        ),
     ]
     foot = context(f"As of {slack_date(now)} · the live checklist is in <#{release.channel_id}>")
     used = text_length([*top, foot])
     budget_left = TEXT_BUDGET - used
 
-    progress_blocks = [section(t) for t in pack_lines(
-        phase_progress_lines(release),
-        heading=f"*Progress* — {done}/{total} items complete ({percent(done, total)}%)",
-        max_sections=3, budget=budget_left // 6,
-    )]
-    overdue_heading = (f"*Overdue* — {plural(len(overdue), 'item')}" if overdue
-                       else "*Overdue* — nothing overdue")
-    overdue_blocks = [section(t) for t in pack_lines(
-        [f"• {_title(i)} — due {slack_date(i.due_at)}" for i in overdue],
-        heading=overdue_heading, max_sections=2, budget=budget_left // 4, max_lines=OVERDUE_SHOWN,
-    )]
-    role_blocks = [section(t) for t in pack_lines(
-        _role_lines(release), heading="*Roles*", max_sections=4, budget=budget_left // 4,
-        more=lambda n: f"_+{plural(n, 'more role')}: see `/release roles`_",
-    )]
+    progress_blocks = [
+        section(t)
+        for t in pack_lines(
+            phase_progress_lines(release),
+            heading=f"*Progress* — {done}/{total} items complete ({percent(done, total)}%)",
+            max_sections=3,
+            budget=budget_left // 6,
+        )
+    ]
+    overdue_heading = f"*Overdue* — {plural(len(overdue), 'item')}" if overdue else "*Overdue* — nothing overdue"
+    overdue_blocks = [
+        section(t)
+        for t in pack_lines(
+            [f"• {_title(i)} — due {slack_date(i.due_at)}" for i in overdue],
+            heading=overdue_heading,
+            max_sections=2,
+            budget=budget_left // 4,
+            max_lines=OVERDUE_SHOWN,
+        )
+    ]
+    role_blocks = [
+        section(t)
+        for t in pack_lines(
+            _role_lines(release),
+            heading="*Roles*",
+            max_sections=4,
+            budget=budget_left // 4,
+            more=lambda n: f"_+{plural(n, 'more role')}: see `/release roles`_",
+        )
+    ]
     used += text_length([*progress_blocks, *overdue_blocks, *role_blocks])
 
     dividers = 3
     fixed = len(top) + 1 + dividers + len(progress_blocks) + len(overdue_blocks) + len(role_blocks)
     gate_heading, gate_lines = _gate_lines(release, now)
-    gate_blocks = [section(t) for t in pack_lines(
-        gate_lines, heading=gate_heading, max_sections=MAX_BLOCKS - fixed, budget=TEXT_BUDGET - used,
-        more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
-    )]
+    gate_blocks = [
+        section(t)
+        for t in pack_lines(
+            gate_lines,
+            heading=gate_heading,
+            max_sections=MAX_BLOCKS - fixed,
+            budget=TEXT_BUDGET - used,
+            more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
+        )
+    ]
 
     blocks: list[Block] = [
-        *top, *progress_blocks, DividerBlock(), *gate_blocks, DividerBlock(), *overdue_blocks,
-        DividerBlock(), *role_blocks, foot,
+        *top,
+        *progress_blocks,
+        DividerBlock(),
+        *gate_blocks,
+        DividerBlock(),
+        *overdue_blocks,
+        DividerBlock(),
+        *role_blocks,
+        foot,
     ]
-    text = (f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
-            f"{len(overdue)} overdue")
+    text = (
+        f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
+        f"{len(overdue)} overdue"
+    )
     return rendered(text, blocks)
 
 
@@ -169,11 +205,15 @@ def roles_message(release: ReleaseView) -> Rendered:
         duties = [plural(owns, "item")]
         if signs:
             duties.append(f"signs off {plural(signs, 'gate')}")
-        lines.append(f"*{role_names([key])}* (`{escape(key)}`) — {' · '.join(duties)}\n"
-                     f"      {holders_text(release.holders(key))}")
+        lines.append(
+            f"*{role_names([key])}* (`{escape(key)}`) — {' · '.join(duties)}\n"
+            f"      {holders_text(release.holders(key))}"
+        )
     top: list[Block] = [header(f"Roles · {release_title(release)}")]
-    foot = context("Change holders with `/release assign &lt;role&gt; @user|@group` "
-                   "or `/release unassign &lt;role&gt; @user|@group`")
+    foot = context(
+        "Change holders with `/release assign &lt;role&gt; @user|@group` "
+        "or `/release unassign &lt;role&gt; @user|@group`"
+    )
     texts = pack_lines(
         lines,
         heading=None if lines else "_No roles: this release's template names none._",
@@ -188,9 +228,11 @@ def roles_message(release: ReleaseView) -> Rendered:
 
 def _list_line(release: ReleaseView, now: datetime) -> str:
     done, total = progress(release.items)
-    line = (f"*{escape(release.key)}* · {clip(one_line(release.name), TITLE_MAX)} · "
-            f"{state_label(release.state)} · {slack_window(release.cutover_start, release.cutover_end)} · "
-            f"<#{release.channel_id}> · {done}/{total} ({percent(done, total)}%)")
+    line = (
+        f"*{escape(release.key)}* · {clip(one_line(release.name), TITLE_MAX)} · "
+        f"{state_label(release.state)} · {slack_window(release.cutover_start, release.cutover_end)} · "
+        f"<#{release.channel_id}> · {done}/{total} ({percent(done, total)}%)"
+    )
     overdue = sum(is_overdue(i, now) for i in release.items)
     if overdue:
         line += f" · :warning: {overdue} overdue"

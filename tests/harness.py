@@ -67,8 +67,9 @@ class Stack:
             return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
 
     def snapshot(self) -> dict[str, int]:
-        return {m.__tablename__: self.count(m) for m in (Release, ChecklistItem, RoleAssignment, Decision,
-                                                          ReleaseMessage)}
+        return {
+            m.__tablename__: self.count(m) for m in (Release, ChecklistItem, RoleAssignment, Decision, ReleaseMessage)
+        }
 
     def count_rows(self, table: str, where: str = "1=1") -> int:
         with self.db.connect() as conn:
@@ -85,20 +86,21 @@ class Stack:
 
     def release_in(self, channel: str) -> Release | None:
         with self.db.connect() as conn:
-            row = conn.execute(select(Release).where(Release.channel_id == channel).order_by(Release.id.desc())
-                               ).first()
+            row = conn.execute(select(Release).where(Release.channel_id == channel).order_by(Release.id.desc())).first()
         return Release(**row._asdict()) if row else None
 
     def item(self, release_id: int, key: str) -> ChecklistItem:
         with self.db.connect() as conn:
-            row = conn.execute(select(ChecklistItem).where(ChecklistItem.release_id == release_id,
-                                                           ChecklistItem.key == key)).one()
+            row = conn.execute(
+                select(ChecklistItem).where(ChecklistItem.release_id == release_id, ChecklistItem.key == key)
+            ).one()
         return ChecklistItem(**row._asdict())
 
     def items(self, release_id: int) -> list[ChecklistItem]:
         with self.db.connect() as conn:
-            rows = conn.execute(select(ChecklistItem).where(ChecklistItem.release_id == release_id)
-                                .order_by(ChecklistItem.id)).all()
+            rows = conn.execute(
+                select(ChecklistItem).where(ChecklistItem.release_id == release_id).order_by(ChecklistItem.id)
+            ).all()
         return [ChecklistItem(**r._asdict()) for r in rows]
 
     def decisions(self, item_id: int) -> list[Decision]:
@@ -108,8 +110,9 @@ class Stack:
 
     def messages_of(self, release_id: int) -> list[ReleaseMessage]:
         with self.db.connect() as conn:
-            rows = conn.execute(select(ReleaseMessage).where(ReleaseMessage.release_id == release_id)
-                                .order_by(ReleaseMessage.id)).all()
+            rows = conn.execute(
+                select(ReleaseMessage).where(ReleaseMessage.release_id == release_id).order_by(ReleaseMessage.id)
+            ).all()
         return [ReleaseMessage(**r._asdict()) for r in rows]
 
     # --- Slack-side views ------------------------------------------------------------------------
@@ -135,8 +138,9 @@ class Stack:
 
     def click(self, channel: str, item_id: int, action_id: str, user: str) -> Any:
         ts, button, block_id = self.find_button(channel, item_id, action_id)
-        return self.driver.click(user=user, channel=channel, message_ts=ts, action_id=action_id,
-                                 value=button["value"], block_id=block_id)
+        return self.driver.click(
+            user=user, channel=channel, message_ts=ts, action_id=action_id, value=button["value"], block_id=block_id
+        )
 
     def item_text(self, channel: str, item_id: int) -> str:
         for b in self.all_blocks(channel):
@@ -145,8 +149,9 @@ class Stack:
         raise AssertionError(f"item {item_id} is not shown in {channel}")
 
     # --- flows -----------------------------------------------------------------------------------
-    def new_release(self, channel: str, name: str = "Payroll to Azure", user: str = "UPM",
-                    start: datetime | None = None) -> Release:
+    def new_release(
+        self, channel: str, name: str = "Payroll to Azure", user: str = "UPM", start: datetime | None = None
+    ) -> Release:
         start = start or datetime.now(UTC) + timedelta(days=30)
         text = f"new {name} --cutover {start.strftime('%Y-%m-%dT%H:%M:%S')}Z --duration 4h"
         r = self.driver.slash(text=text, user=user, channel=channel)
@@ -175,20 +180,30 @@ class Stack:
 class AppProcess:
     """One `cutover serve` or `cutover worker` process on a free port, its log in a file."""
 
-    def __init__(self, command: str, *, database_url: str, api: SlackStandIn, secret: str, tmp: Path,
-                 **env_extra: str) -> None:
+    def __init__(
+        self, command: str, *, database_url: str, api: SlackStandIn, secret: str, tmp: Path, **env_extra: str
+    ) -> None:
         self.command = command
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
-        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=secret, SLACK_API_URL=api.base_url,
-                   DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(self.port), LOG_LEVEL="INFO",
-                   SCHEDULER_TICK="0.2", SLACK_TIMEOUT="2")
+        env.update(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=secret,
+            SLACK_API_URL=api.base_url,
+            DATABASE_URL=database_url,
+            HOST="127.0.0.1",
+            PORT=str(self.port),
+            LOG_LEVEL="INFO",
+            SCHEDULER_TICK="0.2",
+            SLACK_TIMEOUT="2",
+        )
         env.update(env_extra)
         self.log_path = tmp / f"{command}-{self.port}.log"
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", command], env=env, cwd=tmp, stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", command], env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT
+            )
 
     def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -240,8 +255,15 @@ def running_stack(database_url: str, tmp: Path, **env_extra: str) -> Iterator[St
             driver = SlackDriver(app_url=app.url + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
             engine = make_sync_engine(database_url)
             try:
-                yield Stack(api=api, driver=driver, database_url=database_url, db=engine, app_url=app.url,
-                            log_path=app.log_path, signing_secret=secret)
+                yield Stack(
+                    api=api,
+                    driver=driver,
+                    database_url=database_url,
+                    db=engine,
+                    app_url=app.url,
+                    log_path=app.log_path,
+                    signing_secret=secret,
+                )
             finally:
                 engine.dispose()
         finally:

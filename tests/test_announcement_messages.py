@@ -556,10 +556,12 @@ def test_rehearsal_names_where_the_real_release_would_post() -> None:
         release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True, rehearsal_channels=("C0BIZ1",)
     )
     assert "In the release it goes to <#C0BIZ1>." in as_json(out)
-    none = announcement_message(release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True,
-                                rehearsal_channels=())
+    none = announcement_message(
+        release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True, rehearsal_channels=()
+    )
     assert "No stakeholder channel is set" in as_json(none)
     many = tuple(f"C0CH{i:03d}" for i in range(14))
-    out = announcement_message(release, "ann.initial", "p", ("all",), None, NOW, rehearsal=True,
-                               rehearsal_channels=many)
+    out = announcement_message(
+        release, "ann.initial", "p", ("all",), None, NOW, rehearsal=True, rehearsal_channels=many
+    )
     assert "and 4 more" in as_json(out) and "C0CH013" not in as_json(out)

@@ -57,8 +57,12 @@ def test_retime_moves_with_the_window() -> None:
 
 
 def test_audience_channels() -> None:
-    chans = [StakeholderChannel("business", "C1"), StakeholderChannel("it", "C2"), StakeholderChannel("support", "C2"),
-             StakeholderChannel("it", "C3")]
+    chans = [
+        StakeholderChannel("business", "C1"),
+        StakeholderChannel("it", "C2"),
+        StakeholderChannel("support", "C2"),
+        StakeholderChannel("it", "C3"),
+    ]
     assert channels_for(("business",), chans) == ("C1",)
     assert channels_for(("it", "support"), chans) == ("C2", "C3")
     assert channels_for(("all",), chans) == ("C1", "C2", "C3")

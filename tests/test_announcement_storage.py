@@ -44,8 +44,16 @@ async def test_two_claimers_never_take_the_same_delivery(db: Db) -> None:
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
         for i in range(30):
-            await announcing.create_adhoc(s, rel.id, audience="all", channel_id=None,
-                                          send_at=now + timedelta(seconds=1), text=f"note {i}", by="UPM", now=now)
+            await announcing.create_adhoc(
+                s,
+                rel.id,
+                audience="all",
+                channel_id=None,
+                send_at=now + timedelta(seconds=1),
+                text=f"note {i}",
+                by="UPM",
+                now=now,
+            )
     later = now + timedelta(seconds=2)
 
     async def claimer(name: str) -> list[int]:
@@ -75,8 +83,9 @@ async def test_sent_and_give_back_need_the_claim(db: Db) -> None:
     rel = await _release_with_channels(sessions, n_channels=1)
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
-        await announcing.create_adhoc(s, rel.id, audience=None, channel_id="C000", send_at=now, text="x", by="UPM",
-                                      now=now - timedelta(seconds=1))
+        await announcing.create_adhoc(
+            s, rel.id, audience=None, channel_id="C000", send_at=now, text="x", by="UPM", now=now - timedelta(seconds=1)
+        )
     async with sessions() as s, s.begin():
         (claim,) = await q.claim_due(s, now=now, worker="w1", limit=10)
     async with sessions() as s, s.begin():
@@ -89,21 +98,36 @@ async def test_move_retimes_pending_and_reopens_window_approvals(db: Db) -> None
     _engine, sessions = db
     rel = await _release_with_channels(sessions)
     async with sessions() as s:
-        gate = (await s.execute(select(ChecklistItem).where(ChecklistItem.release_id == rel.id,
-                                                            ChecklistItem.key == "cc.window_appr"))).scalar_one()
-    await decisions.record(sessions, release_id=rel.id, item_id=gate.id, version=0, kind=DecisionKind.APPROVE,
-                           new_state=ItemState.APPROVED, user_id="UWBO", role_key="workload-business-owner")
+        gate = (
+            await s.execute(
+                select(ChecklistItem).where(ChecklistItem.release_id == rel.id, ChecklistItem.key == "cc.window_appr")
+            )
+        ).scalar_one()
+    await decisions.record(
+        sessions,
+        release_id=rel.id,
+        item_id=gate.id,
+        version=0,
+        kind=DecisionKind.APPROVE,
+        new_state=ItemState.APPROVED,
+        user_id="UWBO",
+        role_key="workload-business-owner",
+    )
     new_start = rel.cutover_start + timedelta(days=7)
     async with sessions() as s, s.begin():
         row = await s.get(Release, rel.id)
-        moved = await announcing.move_window(s, row, new_start, new_start + timedelta(hours=4), "UPM",
-                                             datetime.now(UTC))
+        moved = await announcing.move_window(
+            s, row, new_start, new_start + timedelta(hours=4), "UPM", datetime.now(UTC)
+        )
     assert moved.old_start == rel.cutover_start and moved.reopened == (gate.id,) and moved.moved > 0
     async with sessions() as s:
         anns = {a.key: a for a in await q.schedule(s, rel.id)}
         item = await s.get(ChecklistItem, gate.id)
-        kinds = (await s.execute(select(Decision.kind).where(Decision.item_id == gate.id)
-                                 .order_by(Decision.id))).scalars().all()
+        kinds = (
+            (await s.execute(select(Decision.kind).where(Decision.item_id == gate.id).order_by(Decision.id)))
+            .scalars()
+            .all()
+        )
     assert anns["ann.reminder"].send_at == new_start - timedelta(days=1)
     assert all(d.due_at == new_start - timedelta(days=1) for d in anns["ann.reminder"].deliveries)
     assert item is not None and item.state == "pending" and item.due_at == new_start - timedelta(days=14)
@@ -115,10 +139,14 @@ async def test_cancel_and_missed(db: Db) -> None:
     rel = await _release_with_channels(sessions, n_channels=2)
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
-        old, _ = await announcing.create_adhoc(s, rel.id, audience="all", channel_id=None, send_at=now,
-                                               text="late", by="UPM", now=now - timedelta(hours=3))
-        await s.execute(Delivery.__table__.update().where(Delivery.announcement_id == old.id)
-                        .values(due_at=now - timedelta(hours=2)))
+        old, _ = await announcing.create_adhoc(
+            s, rel.id, audience="all", channel_id=None, send_at=now, text="late", by="UPM", now=now - timedelta(hours=3)
+        )
+        await s.execute(
+            Delivery.__table__.update()
+            .where(Delivery.announcement_id == old.id)
+            .values(due_at=now - timedelta(hours=2))
+        )
     async with sessions() as s, s.begin():
         missed = await q.expire_missed(s, now=now, grace=timedelta(hours=1))
     assert len(missed) == 2

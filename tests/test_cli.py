@@ -12,8 +12,9 @@ SCHEMA = ROOT / "tests" / "fixtures" / "manifest.schema.1.0.0.json"
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
-                          env=env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60, env=env, cwd=cwd
+    )
 
 
 def test_help_lists_every_command() -> None:

@@ -18,8 +18,9 @@ def at(seconds: float) -> str:
 
 
 def posts(stack: Stack, channel: str) -> list[dict]:
-    return [m for m in stack.api.messages(channel) if (m.get("metadata") or {}).get("event_type")
-            == "cutover_announcement"]
+    return [
+        m for m in stack.api.messages(channel) if (m.get("metadata") or {}).get("event_type") == "cutover_announcement"
+    ]
 
 
 def deliveries(stack: Stack, release_id: int) -> list[Delivery]:
@@ -77,8 +78,7 @@ def test_adhoc_announcement_schedule_move_and_cancel(stack: Stack) -> None:
     stack.ok(f"channel business <#{biz}>", channel=ch, responses=1)
     outsider = stack.ok(f"announce business at {at(3)} Nope", user="UOUT", channel=ch, responses=1)
     assert "Project Manager" in json.dumps(outsider)
-    done = stack.ok(f"announce business at {at(4)} Payroll is read-only from 21:00 <@UWBO>", channel=ch,
-                    responses=1)
+    done = stack.ok(f"announce business at {at(4)} Payroll is read-only from 21:00 <@UWBO>", channel=ch, responses=1)
     assert "Scheduled" in json.dumps(done)
     wait_until(lambda: any("read-only" in json.dumps(m) for m in posts(stack, biz)), timeout=15)
     assert sum("read-only" in json.dumps(m) for m in posts(stack, biz)) == 1
@@ -117,8 +117,13 @@ def test_faults_are_retried_or_reported_never_lost(stack: Stack) -> None:
     try:
         wait_until(lambda: all(len(posts(stack, c)) == 1 for c in (rate, flaky, slow)), timeout=90)
     except TimeoutError:
-        raise AssertionError([(d.channel_id, d.state, d.attempts, d.error) for d in deliveries(stack, rel.id)
-                              if d.channel_id in (rate, flaky, slow)]) from None
+        raise AssertionError(
+            [
+                (d.channel_id, d.state, d.attempts, d.error)
+                for d in deliveries(stack, rel.id)
+                if d.channel_id in (rate, flaky, slow)
+            ]
+        ) from None
     time.sleep(1.0)
     assert [len(posts(stack, c)) for c in (rate, flaky, slow)] == [1, 1, 1]  # none twice
     # The 429's Retry-After was honoured: the next post to that channel came at least 2 s later.
@@ -127,8 +132,10 @@ def test_faults_are_retried_or_reported_never_lost(stack: Stack) -> None:
     posted = next(c for c in calls if c.status == 200 and c.at > limited.at)
     assert posted.at - limited.at >= 2.0
     # not_in_channel: recorded as failed and told to the release channel, with the fix.
-    wait_until(lambda: any(closed in json.dumps(m) and "invite" in json.dumps(m).lower()
-                           for m in stack.api.messages(ch)), timeout=15)
+    wait_until(
+        lambda: any(closed in json.dumps(m) and "invite" in json.dumps(m).lower() for m in stack.api.messages(ch)),
+        timeout=15,
+    )
     states = {d.channel_id: d.state for d in deliveries(stack, rel.id) if d.due_at < datetime.now(UTC)}
     assert states[closed] == "failed"
     assert states[rate] == states[flaky] == states[slow] == "sent"

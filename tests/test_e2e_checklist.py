@@ -25,8 +25,12 @@ def test_new_release_by_text_posts_a_complete_checklist(stack: Stack) -> None:
     assert len(replies) >= 5, "one reply per CAF phase"
     # Every item and every gate is reachable, each exactly once.
     items = stack.items(rel.id)
-    shown = [b["block_id"] for m in msgs for b in m.get("blocks") or [] if b.get("block_id", "").startswith("item-")
-             and not b["block_id"].endswith("-actions")]
+    shown = [
+        b["block_id"]
+        for m in msgs
+        for b in m.get("blocks") or []
+        if b.get("block_id", "").startswith("item-") and not b["block_id"].endswith("-actions")
+    ]
     assert sorted(shown) == sorted(f"item-{i.id}" for i in items)
     for gate in (i for i in items if i.approver_roles):
         stack.find_button(ch, gate.id, "item.approve")
@@ -49,28 +53,41 @@ def test_new_release_by_modal(stack: Stack) -> None:
     before = stack.snapshot()
     # An empty name is refused inside the modal; nothing is created.
     start = int((datetime.now(UTC) + timedelta(days=20)).timestamp())
-    bad = stack.driver.submit_view(user="UPM", view=view, values={
-        "name": {"name": {"type": "plain_text_input", "value": "  "}},
-        "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start}},
-        "duration": {"duration": {"type": "static_select", "selected_option": {"value": "4h"}}},
-    })
+    bad = stack.driver.submit_view(
+        user="UPM",
+        view=view,
+        values={
+            "name": {"name": {"type": "plain_text_input", "value": "  "}},
+            "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start}},
+            "duration": {"duration": {"type": "static_select", "selected_option": {"value": "4h"}}},
+        },
+    )
     assert bad.status == 200 and bad.json is not None
     assert bad.json["response_action"] == "errors" and "name" in bad.json["errors"]
-    past = stack.driver.submit_view(user="UPM", view=view, values={
-        "name": {"name": {"type": "plain_text_input", "value": "CRM"}},
-        "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start - 40 * 86400}},
-    })
+    past = stack.driver.submit_view(
+        user="UPM",
+        view=view,
+        values={
+            "name": {"name": {"type": "plain_text_input", "value": "CRM"}},
+            "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start - 40 * 86400}},
+        },
+    )
     assert past.json is not None and "cutover" in past.json["errors"]
     assert stack.snapshot() == before
-    good = stack.driver.submit_view(user="UPM", view=view, values={
-        "name": {"name": {"type": "plain_text_input", "value": "CRM lift and shift"}},
-        "workload": {"workload": {"type": "plain_text_input", "value": "crm"}},
-        "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start}},
-        "duration": {"duration": {"type": "static_select", "selected_option": {"value": "8h"}}},
-    })
+    good = stack.driver.submit_view(
+        user="UPM",
+        view=view,
+        values={
+            "name": {"name": {"type": "plain_text_input", "value": "CRM lift and shift"}},
+            "workload": {"workload": {"type": "plain_text_input", "value": "crm"}},
+            "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start}},
+            "duration": {"duration": {"type": "static_select", "selected_option": {"value": "8h"}}},
+        },
+    )
     assert good.status == 200 and not good.text
-    wait_until(lambda: stack.release_in(ch) is not None and len(stack.messages_of(stack.release_in(ch).id)) >= 6,
-               timeout=15)
+    wait_until(
+        lambda: stack.release_in(ch) is not None and len(stack.messages_of(stack.release_in(ch).id)) >= 6, timeout=15
+    )
     rel = stack.release_in(ch)
     assert rel is not None and rel.name == "CRM lift and shift" and rel.workload == "crm"
     assert rel.cutover_start == datetime.fromtimestamp(start, UTC)
@@ -142,14 +159,16 @@ def test_reject_needs_a_reason_and_undo(stack: Stack) -> None:
     wait_until(lambda: any(v.get("callback_id") == "item.reject" for v in stack.api.views_opened("UMA")))
     view = [v for v in stack.api.views_opened("UMA") if v.get("callback_id") == "item.reject"][-1]
 
-    empty = stack.driver.submit_view(user="UMA", view=view, values={
-        "reason": {"reason": {"type": "plain_text_input", "value": "   "}}})
+    empty = stack.driver.submit_view(
+        user="UMA", view=view, values={"reason": {"reason": {"type": "plain_text_input", "value": "   "}}}
+    )
     assert empty.json == {"response_action": "errors", "errors": {"reason": empty.json["errors"]["reason"]}}
     assert stack.decisions(gate.id) == []
 
     reason = "Performance test failed <!channel> & retest needed"
-    ok = stack.driver.submit_view(user="UMA", view=view, values={
-        "reason": {"reason": {"type": "plain_text_input", "value": reason}}})
+    ok = stack.driver.submit_view(
+        user="UMA", view=view, values={"reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+    )
     assert ok.status == 200 and not ok.text
     wait_until(lambda: len(stack.decisions(gate.id)) == 1)
     d = stack.decisions(gate.id)[0]
@@ -196,7 +215,8 @@ def test_cancel_closes_the_checklist(stack: Stack) -> None:
     stack.ok("cancel", channel=ch, responses=1)
     assert stack.release_in(ch).state == "cancelled"  # type: ignore[union-attr]
     wait_until(lambda: not stack.has_button(ch, task.id, "item.done"))  # the closed checklist has no buttons
-    r = stack.driver.click(user="UPM", channel=ch, message_ts=ts, action_id="item.done", value=button["value"],
-                           block_id=block_id)
+    r = stack.driver.click(
+        user="UPM", channel=ch, message_ts=ts, action_id="item.done", value=button["value"], block_id=block_id
+    )
     assert "cancelled" in json.dumps(stack.driver.wait_responses(r, count=1))
     assert stack.count(Decision, Decision.item_id == task.id) == 0

@@ -83,8 +83,7 @@ def test_two_senders_post_each_delivery_exactly_once(database: str, tmp_path: Pa
         b = None
         try:
             a.wait_healthy()
-            b = AppProcess(second, database_url=database, api=api, secret=secret, tmp=tmp_path,
-                           AUTO_MIGRATE="false")
+            b = AppProcess(second, database_url=database, api=api, secret=secret, tmp=tmp_path, AUTO_MIGRATE="false")
             b.wait_healthy()
             driver = SlackDriver(app_url=a.url + "/slack/events", signing_secret=secret, standin=api, team_id=TEAM)
             _rel, channels = setup_release(api, driver, database, n_channels=10)
@@ -93,16 +92,19 @@ def test_two_senders_post_each_delivery_exactly_once(database: str, tmp_path: Pa
             due = datetime.now(UTC) + timedelta(seconds=12)
             schedule_many(driver, channels, per_channel=10, due=due)
             # On a loaded machine some may already be due and sent by the time the last is scheduled.
-            wait_until(lambda: sum(delivery_states(database).values()) == 100, timeout=60,
-                       message="100 deliveries scheduled")
+            wait_until(
+                lambda: sum(delivery_states(database).values()) == 100, timeout=60, message="100 deliveries scheduled"
+            )
             wait_until(lambda: len(announcement_posts(api, channels)) >= 100, timeout=60)
             time.sleep(2.0)
             posted = announcement_posts(api, channels)
             assert len(posted) == 100 and len(set(posted)) == 100, Counter(posted).most_common(3)
             assert delivery_states(database) == Counter({"sent": 100})
             # Announce times are typed to the second, so the stored due time is `due` without its fraction.
-            assert all(m_ts >= due.replace(microsecond=0).timestamp() - 0.05 for m_ts in
-                       (float(m["ts"]) for c in channels for m in api.messages(c)))
+            assert all(
+                m_ts >= due.replace(microsecond=0).timestamp() - 0.05
+                for m_ts in (float(m["ts"]) for c in channels for m in api.messages(c))
+            )
             assert len(claimers(database)) == 2, f"both senders took part: {claimers(database)}"
         finally:
             if b is not None:
@@ -133,8 +135,11 @@ def test_crash_mid_send_and_restart_posts_each_once(database: str, tmp_path: Pat
             assert down["sending"] >= 1 and down["pending"] >= 4, down
             restarted = AppProcess("serve", database_url=database, api=api, secret=secret, tmp=tmp_path)
             restarted.wait_healthy()
-            wait_until(lambda: delivery_states(database) == Counter({"sent": 12}), timeout=60,
-                       message=json.dumps(delivery_states(database)))
+            wait_until(
+                lambda: delivery_states(database) == Counter({"sent": 12}),
+                timeout=60,
+                message=json.dumps(delivery_states(database)),
+            )
             posted = announcement_posts(api, channels)
             assert sorted(Counter(posted).values()) == [1] * 12, Counter(posted)
         finally:

@@ -15,9 +15,17 @@ from tests.harness import Stack
 
 
 def slash_body(channel: str, text: str) -> str:
-    return urllib.parse.urlencode({"command": "/release", "text": text, "team_id": "T0CUTOVER", "channel_id": channel,
-                                   "user_id": "UPM", "response_url": "http://127.0.0.1:9/unused",
-                                   "trigger_id": "1.2.3"})
+    return urllib.parse.urlencode(
+        {
+            "command": "/release",
+            "text": text,
+            "team_id": "T0CUTOVER",
+            "channel_id": channel,
+            "user_id": "UPM",
+            "response_url": "http://127.0.0.1:9/unused",
+            "trigger_id": "1.2.3",
+        }
+    )
 
 
 @pytest.mark.parametrize("case", ["forged", "missing", "stale", "future", "tampered"])
@@ -28,16 +36,21 @@ def test_unsigned_or_replayed_requests_get_401_and_change_nothing(stack: Stack, 
     signer = SignatureVerifier(stack.signing_secret)
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if case == "forged":
-        headers |= {"X-Slack-Request-Timestamp": str(now),
-                    "X-Slack-Signature": SignatureVerifier("not-the-secret").generate_signature(
-                        timestamp=str(now), body=body)}
+        headers |= {
+            "X-Slack-Request-Timestamp": str(now),
+            "X-Slack-Signature": SignatureVerifier("not-the-secret").generate_signature(timestamp=str(now), body=body),
+        }
     elif case in ("stale", "future"):
         ts = str(now - 360 if case == "stale" else now + 360)
-        headers |= {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signer.generate_signature(
-            timestamp=ts, body=body)}
+        headers |= {
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signer.generate_signature(timestamp=ts, body=body),
+        }
     elif case == "tampered":
-        headers |= {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": signer.generate_signature(
-            timestamp=str(now), body=body)}
+        headers |= {
+            "X-Slack-Request-Timestamp": str(now),
+            "X-Slack-Signature": signer.generate_signature(timestamp=str(now), body=body),
+        }
         body = body.replace("Rogue", "Other")
     before = stack.snapshot()
     calls = len(stack.api.calls())
@@ -56,8 +69,9 @@ def test_same_click_twice_and_concurrently_records_one_decision(stack: Stack) ->
     ts, button, block_id = stack.find_button(ch, gate.id, "item.approve")
 
     def click() -> int:
-        return stack.driver.click(user="UWBO", channel=ch, message_ts=ts, action_id="item.approve",
-                                  value=button["value"], block_id=block_id).status
+        return stack.driver.click(
+            user="UWBO", channel=ch, message_ts=ts, action_id="item.approve", value=button["value"], block_id=block_id
+        ).status
 
     assert click() == 200
     assert click() == 200  # Slack retry / double click, one after the other
@@ -68,8 +82,19 @@ def test_same_click_twice_and_concurrently_records_one_decision(stack: Stack) ->
     gate2 = stack.item(rel.id, "cm.cost_check")
     ts, button, block_id = stack.find_button(ch, gate2.id, "item.approve")
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: stack.driver.click(user="UWBO", channel=ch, message_ts=ts, action_id="item.approve",
-                                                   value=button["value"], block_id=block_id), range(8)))
+        list(
+            pool.map(
+                lambda _: stack.driver.click(
+                    user="UWBO",
+                    channel=ch,
+                    message_ts=ts,
+                    action_id="item.approve",
+                    value=button["value"],
+                    block_id=block_id,
+                ),
+                range(8),
+            )
+        )
     wait_until(lambda: len(stack.decisions(gate2.id)) >= 1)
     time.sleep(0.5)
     assert len(stack.decisions(gate2.id)) == 1
@@ -84,8 +109,9 @@ def test_twenty_concurrent_decisions_all_recorded_and_shown(stack: Stack) -> Non
 
     def click(target: tuple[tuple[str, dict, str], object]) -> int:
         (ts, button, block_id), _t = target
-        return stack.driver.click(user="UPM", channel=ch, message_ts=ts, action_id="item.done",
-                                  value=button["value"], block_id=block_id).status
+        return stack.driver.click(
+            user="UPM", channel=ch, message_ts=ts, action_id="item.done", value=button["value"], block_id=block_id
+        ).status
 
     with ThreadPoolExecutor(20) as pool:
         assert list(pool.map(click, targets)) == [200] * 20
@@ -179,8 +205,7 @@ def test_unknown_and_malformed_button_values_change_nothing(stack: Stack) -> Non
     ts = stack.api.messages(ch)[0]["ts"]
     before = stack.snapshot()
     for value in ("999999:0", "abc", "", "1:2:3", f"{stack.items(rel.id)[0].id}:x"):
-        r = stack.driver.click(user="UPM", channel=ch, message_ts=ts, action_id="item.done", value=value,
-                               block_id="x")
+        r = stack.driver.click(user="UPM", channel=ch, message_ts=ts, action_id="item.done", value=value, block_id="x")
         assert r.status == 200
         assert stack.driver.wait_responses(r, count=1), value
     assert stack.snapshot() == before

@@ -25,8 +25,13 @@ def staffed_release(stack: Stack) -> tuple[str, Release]:
     return ch, rel
 
 
-APPROVER = {"workload-business-owner": "UWBO", "migration-architect": "UMA", "project-sponsor": "USPON",
-            "security-officer": "UOCM", "project-manager": "UPM"}
+APPROVER = {
+    "workload-business-owner": "UWBO",
+    "migration-architect": "UMA",
+    "project-sponsor": "USPON",
+    "security-officer": "UOCM",
+    "project-manager": "UPM",
+}
 
 
 def approve(stack: Stack, ch: str, rel: Release, key: str) -> None:
@@ -43,8 +48,11 @@ def release_row(stack: Stack, rel: Release) -> Release:
 
 def events(stack: Stack, rel: Release) -> list[tuple[str, str | None, str | None]]:
     with stack.db.connect() as conn:
-        rows = conn.execute(select(ReleaseEvent.kind, ReleaseEvent.user_id, ReleaseEvent.reason)
-                            .where(ReleaseEvent.release_id == rel.id).order_by(ReleaseEvent.id)).all()
+        rows = conn.execute(
+            select(ReleaseEvent.kind, ReleaseEvent.user_id, ReleaseEvent.reason)
+            .where(ReleaseEvent.release_id == rel.id)
+            .order_by(ReleaseEvent.id)
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
@@ -73,13 +81,26 @@ def test_gonogo_lists_exactly_the_missing_gates_and_override_is_recorded(stack: 
 
 def answer_survey(stack: Stack, ch: str, user: str, values: dict[str, Any]) -> Any:
     (invite,) = [m for m in stack.api.messages(ch) if "retro.take" in json.dumps(m.get("blocks"))][-1:]
-    button = next(el for b in invite["blocks"] if b["type"] == "actions" for el in b["elements"]
-                  if el["action_id"] == "retro.take")
+    button = next(
+        el
+        for b in invite["blocks"]
+        if b["type"] == "actions"
+        for el in b["elements"]
+        if el["action_id"] == "retro.take"
+    )
     before = len([v for v in stack.api.views_opened(user) if v.get("callback_id") == "retro.submit"])
-    stack.driver.click(user=user, channel=ch, message_ts=invite["ts"], action_id="retro.take", value=button["value"],
-                       block_id=next(b["block_id"] for b in invite["blocks"] if b["type"] == "actions"))
-    wait_until(lambda: len([v for v in stack.api.views_opened(user) if v.get("callback_id") == "retro.submit"])
-               > before, timeout=10)
+    stack.driver.click(
+        user=user,
+        channel=ch,
+        message_ts=invite["ts"],
+        action_id="retro.take",
+        value=button["value"],
+        block_id=next(b["block_id"] for b in invite["blocks"] if b["type"] == "actions"),
+    )
+    wait_until(
+        lambda: len([v for v in stack.api.views_opened(user) if v.get("callback_id") == "retro.submit"]) > before,
+        timeout=10,
+    )
     view = [v for v in stack.api.views_opened(user) if v.get("callback_id") == "retro.submit"][-1]
     return stack.driver.submit_view(user=user, view=view, values=values), view
 
@@ -110,10 +131,21 @@ def test_full_lifecycle_and_anonymous_retrospective(stack: Stack) -> None:
         approve(stack, ch, rel, k)
     # Start with the summary's button, as the migration architect.
     summary = stack.api.messages(ch)[0]
-    start = next(el for b in summary["blocks"] if b.get("block_id") == "release-actions" for el in b["elements"]
-                 if el["action_id"] == "release.start")
-    stack.driver.click(user="UMA", channel=ch, message_ts=summary["ts"], action_id="release.start",
-                       value=start["value"], block_id="release-actions")
+    start = next(
+        el
+        for b in summary["blocks"]
+        if b.get("block_id") == "release-actions"
+        for el in b["elements"]
+        if el["action_id"] == "release.start"
+    )
+    stack.driver.click(
+        user="UMA",
+        channel=ch,
+        message_ts=summary["ts"],
+        action_id="release.start",
+        value=start["value"],
+        block_id="release-actions",
+    )
     wait_until(lambda: release_row(stack, rel).state == "cutting_over")
     # The "cutover has started" notice goes out now, once.
     wait_until(lambda: any("started" in json.dumps(m).lower() for m in stack.api.messages(biz)), timeout=15)
@@ -130,11 +162,14 @@ def test_full_lifecycle_and_anonymous_retrospective(stack: Stack) -> None:
     stack.ok("retro open", channel=ch, responses=1)
     wait_until(lambda: any("retro.take" in json.dumps(m.get("blocks")) for m in stack.api.messages(ch)))
     wait_until(lambda: len(stack.api.calls("conversations.open")) >= 5)
-    bad, _ = answer_survey(stack, ch, "UWBO", {"went_well": {"went_well": {"type": "plain_text_input",
-                                                                             "value": "ok"}}})
+    bad, _ = answer_survey(stack, ch, "UWBO", {"went_well": {"went_well": {"type": "plain_text_input", "value": "ok"}}})
     assert bad.json and bad.json["response_action"] == "errors" and "smoothness" in bad.json["errors"]
-    for user, well, rating in (("UWBO", "Clear comms", "5"), ("UMA", "Clear comms", "4"), ("USPON", "Fast", "3"),
-                               ("UPM", "Good runbook", "4")):
+    for user, well, rating in (
+        ("UWBO", "Clear comms", "5"),
+        ("UMA", "Clear comms", "4"),
+        ("USPON", "Fast", "3"),
+        ("UPM", "Good runbook", "4"),
+    ):
         r, _ = answer_survey(stack, ch, user, survey_values(well, rating))
         assert r.status == 200 and not r.text, r.text
     r, view = answer_survey(stack, ch, "USPON", survey_values("Fast cutover", "2"))  # an edit, not a 5th answer
@@ -151,8 +186,9 @@ def test_full_lifecycle_and_anonymous_retrospective(stack: Stack) -> None:
 
     stack.ok("retro close", channel=ch, responses=1)
     wait_until(lambda: any("Clear comms" in json.dumps(m, ensure_ascii=False) for m in stack.api.messages(ch)))
-    body = next(t for t in (json.dumps(m, ensure_ascii=False) for m in reversed(stack.api.messages(ch)))
-                if "Clear comms" in t)
+    body = next(
+        t for t in (json.dumps(m, ensure_ascii=False) for m in reversed(stack.api.messages(ch))) if "Clear comms" in t
+    )
     assert "×2" in body  # grouped identical answers
     assert "3.8" in body or "3.75" in body  # the smoothness average of 5, 4, 2, 4
 
@@ -165,11 +201,21 @@ def test_summary_is_withheld_below_three_answers(stack: Stack) -> None:
         wait_until(lambda ch=ch: any("retro.take" in json.dumps(m.get("blocks")) for m in stack.api.messages(ch)))
         for user in ("UWBO", "UMA", "USPON")[:answers]:
             answer_survey(stack, ch, user, survey_values(f"Secret note from {user}"))
-        wait_until(lambda rel=rel, answers=answers: stack.count_rows(
-            "survey_responses", f"survey_id IN (SELECT id FROM surveys WHERE release_id = {rel.id})") == answers)
+        wait_until(
+            lambda rel=rel, answers=answers: (
+                stack.count_rows(
+                    "survey_responses", f"survey_id IN (SELECT id FROM surveys WHERE release_id = {rel.id})"
+                )
+                == answers
+            )
+        )
         stack.ok("retro close", channel=ch, responses=1)
-        wait_until(lambda ch=ch: any("withheld" in json.dumps(m).lower() or "Secret note" in json.dumps(m)
-                                     for m in stack.api.messages(ch)), timeout=10)
+        wait_until(
+            lambda ch=ch: any(
+                "withheld" in json.dumps(m).lower() or "Secret note" in json.dumps(m) for m in stack.api.messages(ch)
+            ),
+            timeout=10,
+        )
         text_all = json.dumps(stack.api.messages(ch))
         assert ("Secret note" in text_all) is shown
         assert ("withheld" in text_all.lower()) is not shown
@@ -184,32 +230,54 @@ def test_rollback_cancels_pending_and_notifies_each_channel_once(stack: Stack) -
     wait_until(lambda: release_row(stack, rel).state == "cutting_over")
     summary = stack.api.messages(ch)[0]
     wait_until(lambda: "release.rollback" in json.dumps(stack.api.message(ch, summary["ts"])["blocks"]))
-    stack.driver.click(user="USPON", channel=ch, message_ts=summary["ts"], action_id="release.rollback",
-                       value=str(rel.id), block_id="release-actions")
+    stack.driver.click(
+        user="USPON",
+        channel=ch,
+        message_ts=summary["ts"],
+        action_id="release.rollback",
+        value=str(rel.id),
+        block_id="release-actions",
+    )
     wait_until(lambda: any(v.get("callback_id") == "release.rollback" for v in stack.api.views_opened("USPON")))
     view = [v for v in stack.api.views_opened("USPON") if v.get("callback_id") == "release.rollback"][-1]
-    empty = stack.driver.submit_view(user="USPON", view=view, values={"reason": {"reason": {
-        "type": "plain_text_input", "value": " "}}})
+    empty = stack.driver.submit_view(
+        user="USPON", view=view, values={"reason": {"reason": {"type": "plain_text_input", "value": " "}}}
+    )
     assert empty.json and empty.json["response_action"] == "errors"
     assert release_row(stack, rel).state == "cutting_over"
-    stack.driver.submit_view(user="USPON", view=view, values={"reason": {"reason": {
-        "type": "plain_text_input", "value": "Data sync lag above 5 s"}}})
+    stack.driver.submit_view(
+        user="USPON",
+        view=view,
+        values={"reason": {"reason": {"type": "plain_text_input", "value": "Data sync lag above 5 s"}}},
+    )
     wait_until(lambda: release_row(stack, rel).state == "rolled_back")
     assert release_row(stack, rel).rollback_reason == "Data sync lag above 5 s"
 
     def rollback_posts(channel: str) -> int:
-        return sum(1 for m in stack.api.messages(channel)
-                   if (m.get("metadata") or {}).get("event_type") == "cutover_announcement"
-                   and "Rollback notice" in json.dumps(m))
+        return sum(
+            1
+            for m in stack.api.messages(channel)
+            if (m.get("metadata") or {}).get("event_type") == "cutover_announcement"
+            and "Rollback notice" in json.dumps(m)
+        )
 
     wait_until(lambda: rollback_posts(a) >= 1 and rollback_posts(b) >= 1, timeout=20)
-    wait_until(lambda: stack.count_rows("deliveries d JOIN announcements a ON a.id = d.announcement_id",
-                                        f"a.release_id = {rel.id} AND a.key = 'ann.rollback' AND d.state = 'sent'")
-               == 2)
+    wait_until(
+        lambda: (
+            stack.count_rows(
+                "deliveries d JOIN announcements a ON a.id = d.announcement_id",
+                f"a.release_id = {rel.id} AND a.key = 'ann.rollback' AND d.state = 'sent'",
+            )
+            == 2
+        )
+    )
     with stack.db.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT a.key, d.channel_id, d.state FROM deliveries d JOIN announcements a ON a.id = d.announcement_id "
-            f"WHERE d.release_id = {rel.id}")).all()
+        rows = conn.execute(
+            text(
+                "SELECT a.key, d.channel_id, d.state FROM deliveries d JOIN announcements a ON a.id = d.announcement_id "
+                f"WHERE d.release_id = {rel.id}"
+            )
+        ).all()
     states = {r[2] for r in rows}
     assert "pending" not in states and "cancelled" in states, [r for r in rows if r[2] == "pending"]
     assert sorted(r[2] for r in rows if r[0] == "ann.rollback") == ["sent", "sent"]

@@ -21,9 +21,7 @@ PLAN_ORDER = [a.key for a in sorted(TEMPLATE.announcements, key=lambda a: a.offs
 
 def announcement_posts(stack: Stack, channel: str) -> list[dict]:
     return [
-        m
-        for m in stack.api.messages(channel)
-        if (m.get("metadata") or {}).get("event_type") == "cutover_announcement"
+        m for m in stack.api.messages(channel) if (m.get("metadata") or {}).get("event_type") == "cutover_announcement"
     ]
 
 
@@ -75,9 +73,7 @@ def test_rehearsal_plays_every_template_announcement_in_order_once_in_the_releas
     # Stakeholders hear nothing of a rehearsal.
     assert announcement_posts(stack, biz) == []
     with stack.db.connect() as conn:
-        states = conn.execute(
-            select(Delivery.channel_id, Delivery.state).where(Delivery.release_id == rel.id)
-        ).all()
+        states = conn.execute(select(Delivery.channel_id, Delivery.state).where(Delivery.release_id == rel.id)).all()
     assert sorted(states) == [(ch, "sent")] * len(PLAN_ORDER)
 
 
@@ -149,14 +145,24 @@ def test_a_rehearsal_from_the_form(stack: Stack) -> None:
         "name": {"name": {"type": "plain_text_input", "value": "CRM dry run"}},
         "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": start}},
     }
-    forged = stack.driver.submit_view(user="UPM", view=view, values={
-        **values, "rehearsal": {"rehearsal": {"type": "static_select", "selected_option": {"value": "1"}}},
-    })
+    forged = stack.driver.submit_view(
+        user="UPM",
+        view=view,
+        values={
+            **values,
+            "rehearsal": {"rehearsal": {"type": "static_select", "selected_option": {"value": "1"}}},
+        },
+    )
     assert forged.json is not None and "rehearsal" in forged.json["errors"]
     assert stack.release_in(ch) is None
-    good = stack.driver.submit_view(user="UPM", view=view, values={
-        **values, "rehearsal": {"rehearsal": {"type": "static_select", "selected_option": {"value": "3600"}}},
-    })
+    good = stack.driver.submit_view(
+        user="UPM",
+        view=view,
+        values={
+            **values,
+            "rehearsal": {"rehearsal": {"type": "static_select", "selected_option": {"value": "3600"}}},
+        },
+    )
     assert good.status == 200 and not good.text
     release = wait_until(lambda: stack.release_in(ch), timeout=15)
     assert release.rehearsal_factor == 3600 and release.name == "CRM dry run"

@@ -37,16 +37,26 @@ def test_sigterm_finishes_acknowledged_work_and_loses_no_delivery(backend: str, 
             wait_until(lambda: delivery_states(url)["pending"] == 12, timeout=20)
             summary = api.messages("CREL")[0]
             thread = api.thread("CREL", summary["ts"])
-            buttons = [(m["ts"], b["accessory"]) for m in thread for b in m["blocks"]
-                       if (b.get("accessory") or {}).get("action_id") == "item.done"][:30]
+            buttons = [
+                (m["ts"], b["accessory"])
+                for m in thread
+                for b in m["blocks"]
+                if (b.get("accessory") or {}).get("action_id") == "item.done"
+            ][:30]
             assert len(buttons) == 30
             wait_until(lambda: delivery_states(url)["sending"] >= 1, timeout=20)
 
             def click(target: tuple[str, dict]) -> str:
                 ts, button = target
                 try:
-                    r = driver.click(user="UPM", channel="CREL", message_ts=ts, action_id="item.done",
-                                     value=button["value"], block_id="x")
+                    r = driver.click(
+                        user="UPM",
+                        channel="CREL",
+                        message_ts=ts,
+                        action_id="item.done",
+                        value=button["value"],
+                        block_id="x",
+                    )
                     return str(r.status)
                 except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
                     # After shutdown began: refused, or an idle kept-alive connection closed under the
@@ -79,8 +89,11 @@ def test_sigterm_finishes_acknowledged_work_and_loses_no_delivery(backend: str, 
             api.clear_faults()
             restarted = AppProcess("serve", database_url=url, api=api, secret=secret, tmp=tmp_path)
             restarted.wait_healthy()
-            wait_until(lambda: delivery_states(url) == Counter({"sent": 12}), timeout=60,
-                       message=json.dumps(delivery_states(url)))
+            wait_until(
+                lambda: delivery_states(url) == Counter({"sent": 12}),
+                timeout=60,
+                message=json.dumps(delivery_states(url)),
+            )
             posted = announcement_posts(api, channels)
             assert sorted(Counter(posted).values()) == [1] * 12
         finally:

@@ -503,8 +503,10 @@ def test_new_verbs_are_in_the_main_help_list() -> None:
         ("cutover rollback DB &amp; app &lt;down&gt;", CutoverCommand("rollback", "DB & app <down>", None, None)),
         ("cutover rollback --reason disk full", CutoverCommand("rollback", "disk full", None, None)),
         ("cutover rollback --reason=disk full REL-2", CutoverCommand("rollback", "disk full", None, "REL-2")),
-        ("cutover rollback ask <@U012ABC> about REL-3 notes", CutoverCommand(
-            "rollback", "ask <@U012ABC> about REL-3 notes", None, None)),
+        (
+            "cutover rollback ask <@U012ABC> about REL-3 notes",
+            CutoverCommand("rollback", "ask <@U012ABC> about REL-3 notes", None, None),
+        ),
         ("retro open", Retro("open", None)),
         ("retro close REL-4", Retro("close", "REL-4")),
         ("Retro STATUS rel-9", Retro("status", "REL-9")),

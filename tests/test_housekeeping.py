@@ -26,9 +26,16 @@ def components(db: Db, base_url: str) -> Components:
     engine, sessions = db
     settings = Settings(slack_bot_token=SecretStr(BOT_TOKEN), slack_api_url=base_url)
     client = make_client(BOT_TOKEN, base_url)
-    return Components(settings=settings, engine=engine, sessions=sessions, client=client,
-                      directory=Directory(client), live=LiveMessages(sessions, client), tasks=TaskTracker(),
-                      sender=Sender(sessions, make_post_client(BOT_TOKEN, base_url), worker_id="t"))
+    return Components(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        client=client,
+        directory=Directory(client),
+        live=LiveMessages(sessions, client),
+        tasks=TaskTracker(),
+        sender=Sender(sessions, make_post_client(BOT_TOKEN, base_url), worker_id="t"),
+    )
 
 
 def dms(api, user: str) -> list[dict]:
@@ -45,8 +52,7 @@ async def test_one_reminder_per_overdue_item_after_cutover(db: Db) -> None:
         # Before the cutover nothing is chased, however late.
         assert await remind_overdue(c, T0 + timedelta(days=3)) == 0
         async with c.sessions() as s, s.begin():
-            await s.execute(update(Release).where(Release.id == rel.id).values(state="cutting_over",
-                                                                               actual_start=T0))
+            await s.execute(update(Release).where(Release.id == rel.id).values(state="cutting_over", actual_start=T0))
         first = await remind_overdue(c, T0 + timedelta(days=3, hours=1))
         assert first > 0
         reminders = dms(api, "UOCM")
@@ -64,8 +70,17 @@ async def test_survey_opens_reminds_and_closes_on_time(db: Db) -> None:
         async with c.sessions() as s, s.begin():
             await releases.assign(s, rel.id, resolve_role("ma"), [Subject(SubjectKind.USER, "UMA")], "UPM")
             await s.execute(update(Release).where(Release.id == rel.id).values(state="completed"))
-            s.add(Survey(release_id=rel.id, state="scheduled", anonymous=True, salt="x", opens_at=T0,
-                         closes_at=T0 + timedelta(days=7), invited=0))
+            s.add(
+                Survey(
+                    release_id=rel.id,
+                    state="scheduled",
+                    anonymous=True,
+                    salt="x",
+                    opens_at=T0,
+                    closes_at=T0 + timedelta(days=7),
+                    invited=0,
+                )
+            )
         await due_work(c, T0 - timedelta(hours=1))
         assert not [m for m in api.messages("C1") if "retro.take" in str(m)]
         await due_work(c, T0 + timedelta(minutes=1))

@@ -34,10 +34,20 @@ CUTOVER = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
 NOW = CUTOVER - timedelta(days=2)
 HOSTILE_REASON = "Rollback plan missing <!channel> & <script>alert(1)</script>"
 
-PM, OCM, WBO, WA, UAT = "project-manager", "org-change-manager", "workload-business-owner", \
-    "workload-architect", "uat-tester"
-MA, ME, COM, SPONSOR, SEC = "migration-architect", "migration-engineer", "cloud-ops-manager", \
-    "project-sponsor", "security-officer"
+PM, OCM, WBO, WA, UAT = (
+    "project-manager",
+    "org-change-manager",
+    "workload-business-owner",
+    "workload-architect",
+    "uat-tester",
+)
+MA, ME, COM, SPONSOR, SEC = (
+    "migration-architect",
+    "migration-engineer",
+    "cloud-ops-manager",
+    "project-sponsor",
+    "security-officer",
+)
 
 U_PM = Subject(SubjectKind.USER, "UPM000001")
 U_WBO = Subject(SubjectKind.USER, "UWBO00001")
@@ -49,16 +59,39 @@ U_SEC = Subject(SubjectKind.USER, "USEC00001")
 
 # key, title, item count, responsible roles, gate approver roles, due date of item n (1-based)
 PHASES: list[tuple[str, str, int, tuple[str, ...], tuple[str, ...], Any]] = [
-    ("communicate", "Plan change communication", 12, (PM, OCM), (WBO,),
-     lambda n: CUTOVER - timedelta(days=14) + n * timedelta(hours=12)),
-    ("test", "Conduct business testing", 14, (PM, WBO, WA, UAT), (WBO, UAT),
-     lambda n: CUTOVER - timedelta(days=7) + n * timedelta(hours=6)),
-    ("migrate", "Complete the migration", 16, (MA, ME), (WBO, MA),
-     lambda n: CUTOVER + n * timedelta(minutes=15)),
-    ("optimize", "Optimize costs after the migration", 10, (WA, COM, PM), (SPONSOR,),
-     lambda n: CUTOVER + n * timedelta(days=1)),
-    ("retro", "Conduct a retrospective", 8, (WA, COM), (PM,),
-     lambda n: CUTOVER + timedelta(days=7) + n * timedelta(days=1)),
+    (
+        "communicate",
+        "Plan change communication",
+        12,
+        (PM, OCM),
+        (WBO,),
+        lambda n: CUTOVER - timedelta(days=14) + n * timedelta(hours=12),
+    ),
+    (
+        "test",
+        "Conduct business testing",
+        14,
+        (PM, WBO, WA, UAT),
+        (WBO, UAT),
+        lambda n: CUTOVER - timedelta(days=7) + n * timedelta(hours=6),
+    ),
+    ("migrate", "Complete the migration", 16, (MA, ME), (WBO, MA), lambda n: CUTOVER + n * timedelta(minutes=15)),
+    (
+        "optimize",
+        "Optimize costs after the migration",
+        10,
+        (WA, COM, PM),
+        (SPONSOR,),
+        lambda n: CUTOVER + n * timedelta(days=1),
+    ),
+    (
+        "retro",
+        "Conduct a retrospective",
+        8,
+        (WA, COM),
+        (PM,),
+        lambda n: CUTOVER + timedelta(days=7) + n * timedelta(days=1),
+    ),
 ]
 
 # (phase, position) → (state, decided by, reason); everything else is pending.
@@ -73,16 +106,31 @@ DECISIONS: dict[tuple[str, int], tuple[ItemState, str, str | None]] = {
 }
 
 
-def make_item(item_id: int, phase: str, n: int, responsible: tuple[str, ...], approvers: tuple[str, ...],
-              due: datetime, title: str | None = None) -> ItemView:
+def make_item(
+    item_id: int,
+    phase: str,
+    n: int,
+    responsible: tuple[str, ...],
+    approvers: tuple[str, ...],
+    due: datetime,
+    title: str | None = None,
+) -> ItemView:
     gate = n % 4 == 0
     state, who, reason = DECISIONS.get((phase, n), (ItemState.PENDING, None, None))
     return ItemView(
-        id=item_id, key=f"{phase}-{n}", phase_key=phase, position=n,
+        id=item_id,
+        key=f"{phase}-{n}",
+        phase_key=phase,
+        position=n,
         title=title or (f"Sign-off {n} for {phase}" if gate else f"Task {n} of {phase}"),
-        responsible_roles=responsible, approver_roles=approvers if gate else (), due_at=due,
-        state=state, version=(item_id % 7) + (1 if who else 0), decided_by=who,
-        decided_at=due - timedelta(hours=1) if who else None, reason=reason,
+        responsible_roles=responsible,
+        approver_roles=approvers if gate else (),
+        due_at=due,
+        state=state,
+        version=(item_id % 7) + (1 if who else 0),
+        decided_by=who,
+        decided_at=due - timedelta(hours=1) if who else None,
+        reason=reason,
     )
 
 
@@ -96,13 +144,28 @@ def make_release(**overrides: Any) -> ReleaseView:
             next_id += 1
         phases.append(PhaseView(key=key, title=title, position=position, items=tuple(items)))
     fields: dict[str, Any] = dict(
-        id=3, key="REL-3", name="Payroll & HR <wave 2>", workload="SAP <!here> HCM", channel_id="C0REL3",
-        cutover_start=CUTOVER, cutover_end=CUTOVER + timedelta(hours=4), timezone="Europe/Berlin",
-        template_key="caf-release", state=ReleaseState.READY, created_by=U_PM.id,
-        created_at=CUTOVER - timedelta(days=30), version=9, phases=tuple(phases),
+        id=3,
+        key="REL-3",
+        name="Payroll & HR <wave 2>",
+        workload="SAP <!here> HCM",
+        channel_id="C0REL3",
+        cutover_start=CUTOVER,
+        cutover_end=CUTOVER + timedelta(hours=4),
+        timezone="Europe/Berlin",
+        template_key="caf-release",
+        state=ReleaseState.READY,
+        created_by=U_PM.id,
+        created_at=CUTOVER - timedelta(days=30),
+        version=9,
+        phases=tuple(phases),
         assignments=(
-            Assignment(PM, U_PM), Assignment(WBO, U_WBO), Assignment(WBO, G_BIZ), Assignment(MA, G_MIG),
-            Assignment(UAT, U_UAT1), Assignment(UAT, U_UAT2), Assignment(SEC, U_SEC),
+            Assignment(PM, U_PM),
+            Assignment(WBO, U_WBO),
+            Assignment(WBO, G_BIZ),
+            Assignment(MA, G_MIG),
+            Assignment(UAT, U_UAT1),
+            Assignment(UAT, U_UAT2),
+            Assignment(SEC, U_SEC),
         ),
     )
     fields.update(overrides)
@@ -111,8 +174,15 @@ def make_release(**overrides: Any) -> ReleaseView:
 
 def big_phase(count: int = 80, title_len: int = 60) -> PhaseView:
     items = tuple(
-        make_item(5000 + n, "huge", n, (PM, WA, COM), (WBO, SPONSOR), CUTOVER + timedelta(hours=n),
-                  title=f"{n:03d} " + "x" * title_len)
+        make_item(
+            5000 + n,
+            "huge",
+            n,
+            (PM, WA, COM),
+            (WBO, SPONSOR),
+            CUTOVER + timedelta(hours=n),
+            title=f"{n:03d} " + "x" * title_len,
+        )
         for n in range(1, count + 1)
     )
     return PhaseView(key="huge", title="A phase far too long for one message", position=6, items=items)
@@ -224,9 +294,13 @@ def test_summary_content() -> None:
     assert "*State:* 🟢 Ready" in body
     assert "SAP &lt;!here&gt; HCM" in body
     assert "*Progress* — 13/60 items complete (21%)" in body
-    for line in ("1. Plan change communication — 10/12", "2. Conduct business testing — 3/14",
-                 "3. Complete the migration — 0/16", "4. Optimize costs after the migration — 0/10",
-                 "5. Conduct a retrospective — 0/8"):
+    for line in (
+        "1. Plan change communication — 10/12",
+        "2. Conduct business testing — 3/14",
+        "3. Complete the migration — 0/16",
+        "4. Optimize costs after the migration — 0/10",
+        "5. Conduct a retrospective — 0/8",
+    ):
         assert line in body
     assert "*Sign-offs* — 3/14 approved, 1 rejected" in body
     assert body.count("⏳ ") == 10
@@ -279,8 +353,11 @@ def test_phase_messages_fit_and_cover_every_item_once() -> None:
         assert len(parts) == phase_message_count(phase) == 1
         for part in parts:
             assert_message_ok(part)
-            seen.update(b["block_id"] for b in to_dicts(part.blocks)
-                        if b.get("block_id", "").startswith("item-") and not b["block_id"].endswith("-actions"))
+            seen.update(
+                b["block_id"]
+                for b in to_dicts(part.blocks)
+                if b.get("block_id", "").startswith("item-") and not b["block_id"].endswith("-actions")
+            )
     assert seen == Counter({f"item-{i.id}": 1 for i in release.items})
     assert len(seen) == 60
 
@@ -289,11 +366,14 @@ def test_phase_header_context_and_item_text() -> None:
     release = make_release()
     (part,) = phase_messages(release, release.phases[0], NOW)
     blocks = to_dicts(part.blocks)
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "1. Plan change communication",
-                                                     "emoji": True}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "1. Plan change communication", "emoji": True},
+    }
     assert blocks[1]["type"] == "context"
     assert blocks[1]["elements"][0]["text"] == (
-        "*REL-3* · 10/12 done · sign-offs: 2/3 approved, 1 rejected · :warning: 1 overdue")
+        "*REL-3* · 10/12 done · sign-offs: 2/3 approved, 1 rejected · :warning: 1 overdue"
+    )
     by_id = {b["block_id"]: b for b in blocks if "block_id" in b}
     items = {i.position: i for i in release.phases[0].items}
 
@@ -355,8 +435,11 @@ def test_eighty_item_phase_splits_into_parts() -> None:
         assert_message_ok(part)
         head = to_dicts(part.blocks)[0]["text"]["text"]
         assert head == f"6. A phase far too long for one message (part {k}/{len(parts)})"
-        ids.update(b.block_id for b in part.blocks if b.block_id and b.block_id.startswith("item-")
-                   and not b.block_id.endswith("-actions"))
+        ids.update(
+            b.block_id
+            for b in part.blocks
+            if b.block_id and b.block_id.startswith("item-") and not b.block_id.endswith("-actions")
+        )
     assert ids == Counter({f"item-{5000 + n}": 1 for n in range(1, 81)})
     # Parts keep their items in order: part k ends before part k+1 starts.
     firsts = [next(b.block_id for b in p.blocks if b.block_id) for p in parts]
@@ -366,9 +449,20 @@ def test_eighty_item_phase_splits_into_parts() -> None:
 def test_part_layout_does_not_depend_on_state() -> None:
     phase = big_phase(80, title_len=150)
     before = phase_message_count(phase)
-    worst = replace(phase, items=tuple(
-        replace(i, state=ItemState.REJECTED, decided_by="U" + "9" * 10, decided_at=NOW,
-                reason="<&>" * 700, version=99999) for i in phase.items))
+    worst = replace(
+        phase,
+        items=tuple(
+            replace(
+                i,
+                state=ItemState.REJECTED,
+                decided_by="U" + "9" * 10,
+                decided_at=NOW,
+                reason="<&>" * 700,
+                version=99999,
+            )
+            for i in phase.items
+        ),
+    )
     release = make_release(phases=(worst,))
     parts = phase_messages(release, worst, CUTOVER + timedelta(days=365))
     assert len(parts) == before == phase_message_count(worst)
@@ -387,17 +481,22 @@ def test_no_raw_markup_from_user_text_anywhere() -> None:
     release = make_release()
     gate = next(i for i in release.items if i.state is ItemState.REJECTED)
     outputs = [
-        summary_message(release, NOW), *all_phase_parts(release), status_message(release, NOW),
-        roles_message(release), release_list_message([release], NOW),
+        summary_message(release, NOW),
+        *all_phase_parts(release),
+        status_message(release, NOW),
+        roles_message(release),
+        release_list_message([release], NOW),
         refusal_message("approve", gate.title + " <!everyone>", [(WBO, (U_WBO,))]),
         usage_error_message("Unknown role <!channel>", "/release assign <role> <@user|@group>"),
-        info_message("Done <!channel> & more"), help_message("/release new <name> --cutover <datetime>"),
+        info_message("Done <!channel> & more"),
+        help_message("/release new <name> --cutover <datetime>"),
     ]
     dumped = as_json(*outputs)
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<script>", "<wave 2>"):
         assert raw not in dumped
-    views = json.dumps([new_release_modal([("caf", "CAF <!channel>")], "C1").to_dict(),
-                        reject_modal(gate, release).to_dict()])
+    views = json.dumps(
+        [new_release_modal([("caf", "CAF <!channel>")], "C1").to_dict(), reject_modal(gate, release).to_dict()]
+    )
     assert "<!channel>" not in views and "<script>" not in views
     for out in outputs:
         assert_message_ok(out)
@@ -433,8 +532,13 @@ def test_status_message_content() -> None:
     assert f"*Workload Business Owner*: <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>" in body
     assert f"*Migration Architect*: <!subteam^{G_MIG.id}>" in body
     assert f"*User Acceptance Tester*: <@{U_UAT1.id}>, <@{U_UAT2.id}>" in body
-    for role in ("Organizational Change Manager", "Workload Architect", "Migration Engineer",
-                 "Cloud Operations Manager", "Project Sponsor"):
+    for role in (
+        "Organizational Change Manager",
+        "Workload Architect",
+        "Migration Engineer",
+        "Cloud Operations Manager",
+        "Project Sponsor",
+    ):
         assert f"*{role}*: _unassigned_" in body
     assert f"*Security Officer*: <@{U_SEC.id}>" in body  # held though no item names it
     assert "Licensing Specialist" not in body
@@ -461,8 +565,10 @@ def test_roles_message_counts_duties() -> None:
     body = texts(msg.blocks)
     assert to_dicts(msg.blocks)[0]["text"]["text"] == "Roles · REL-3 · Payroll &amp; HR &lt;wave 2&gt;"
     assert f"*Project Manager* (`project-manager`) — 36 items · signs off 2 gates\n      <@{U_PM.id}>" in body
-    assert ("*Workload Business Owner* (`workload-business-owner`) — 14 items · signs off 10 gates\n"
-            f"      <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>") in body
+    assert (
+        "*Workload Business Owner* (`workload-business-owner`) — 14 items · signs off 10 gates\n"
+        f"      <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>"
+    ) in body
     assert "*Project Sponsor* (`project-sponsor`) — 0 items · signs off 2 gates\n      _unassigned_" in body
     assert "*Organizational Change Manager* (`org-change-manager`) — 12 items\n      _unassigned_" in body
     assert "*Security Officer* (`security-officer`) — 0 items" in body
@@ -498,7 +604,8 @@ def test_usage_error_and_help() -> None:
     first, second = to_dicts(msg.blocks)
     assert first["text"]["text"] == ":warning: *`wb&lt;x` is not a role*"  # already escaped: not twice
     assert second["text"]["text"] == (
-        "*Usage*\n```Usage: /release assign &lt;role&gt; &lt;@user|@group&gt;… [REL-n]```")
+        "*Usage*\n```Usage: /release assign &lt;role&gt; &lt;@user|@group&gt;… [REL-n]```"
+    )
 
     overview = "\n".join(f"`/release verb{n} <arg>`  does thing {n} " + "z" * 100 for n in range(60))
     help_msg = help_message(overview)
@@ -508,8 +615,9 @@ def test_usage_error_and_help() -> None:
 
     when = slack_date(CUTOVER)
     info = info_message(f"<@U1> now holds *WBO* in <#C0REL3> from {when} <!channel> <https://evil|x> & co")
-    assert texts(info.blocks) == (f"<@U1> now holds *WBO* in <#C0REL3> from {when} "
-                                  "&lt;!channel&gt; &lt;https://evil|x&gt; &amp; co")
+    assert texts(info.blocks) == (
+        f"<@U1> now holds *WBO* in <#C0REL3> from {when} &lt;!channel&gt; &lt;https://evil|x&gt; &amp; co"
+    )
     assert texts(info_message("<@U1> & co", plain=True).blocks) == "&lt;@U1&gt; &amp; co"
 
 
@@ -519,8 +627,9 @@ def test_refusal_names_roles_and_holders() -> None:
     body = texts(msg.blocks)
     assert "You can't *approve* “Go/no-go &lt;decision&gt;”. Nothing was changed." in body
     assert f"• *Workload Business Owner*: <@{U_WBO.id}>, <!subteam^{G_BIZ.id}>" in body
-    assert ("• *Project Sponsor*: nobody yet — ask the Project Manager to "
-            "`/release assign project-sponsor @someone`") in body
+    assert (
+        "• *Project Sponsor*: nobody yet — ask the Project Manager to `/release assign project-sponsor @someone`"
+    ) in body
     assert "No role may" in texts(refusal_message("undo", "x", []).blocks)
 
 
@@ -532,8 +641,7 @@ def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_new_release_modal() -> None:
-    view = new_release_modal([("caf-release", "CAF migration release"), ("lite", "Small & quick")],
-                             "C0REL3").to_dict()
+    view = new_release_modal([("caf-release", "CAF migration release"), ("lite", "Small & quick")], "C0REL3").to_dict()
     assert view["type"] == "modal" and view["callback_id"] == "release.new"
     assert view["private_metadata"] == "C0REL3"
     assert view["title"]["text"] == "New release" and view["submit"]["text"] == "Create"
@@ -633,15 +741,20 @@ def test_summary_offers_complete_and_rollback_while_cutting_over() -> None:
 def test_summary_has_no_lifecycle_buttons_once_the_cutover_is_over(state: ReleaseState) -> None:
     msg = summary_message(make_release(state=state), NOW)
     assert _release_actions(msg) is None
-    assert not any(e.get("action_id", "").startswith("release.") for b in to_dicts(msg.blocks)
-                   for e in b.get("elements", []))
+    assert not any(
+        e.get("action_id", "").startswith("release.") for b in to_dicts(msg.blocks) for e in b.get("elements", [])
+    )
 
 
 def test_summary_and_status_show_lifecycle_facts() -> None:
     end = CUTOVER + timedelta(hours=5)
     release = make_release(
-        state=ReleaseState.COMPLETED, actual_start=CUTOVER, actual_end=end,
-        override_reason="CAB <!channel> ok & signed", override_by=U_PM.id, retro="survey open: 3/8 answered",
+        state=ReleaseState.COMPLETED,
+        actual_start=CUTOVER,
+        actual_end=end,
+        override_reason="CAB <!channel> ok & signed",
+        override_by=U_PM.id,
+        retro="survey open: 3/8 answered",
     )
     for msg in (summary_message(release, NOW), status_message(release, NOW)):
         assert_message_ok(msg)
@@ -653,8 +766,9 @@ def test_summary_and_status_show_lifecycle_facts() -> None:
         assert "<!channel>" not in json.dumps(to_dicts(msg.blocks))
         assert_dates_are_tokens(body)
 
-    rolled = make_release(state=ReleaseState.ROLLED_BACK, actual_start=CUTOVER, actual_end=end,
-                          rollback_reason="Payments <fail>")
+    rolled = make_release(
+        state=ReleaseState.ROLLED_BACK, actual_start=CUTOVER, actual_end=end, rollback_reason="Payments <fail>"
+    )
     for msg in (summary_message(rolled, NOW), status_message(rolled, NOW)):
         body = texts(msg.blocks)
         assert f"*Rolled back:* {slack_date(end)}" in body
@@ -673,8 +787,14 @@ def test_summary_with_buttons_still_fits_for_a_huge_template() -> None:
         replace(big_phase(count=100, title_len=200), key=f"p{k}", position=k, title=f"Phase {k} " + "t" * 140)
         for k in range(1, 13)
     )
-    release = make_release(phases=phases, state=ReleaseState.CUTTING_OVER, actual_start=CUTOVER,
-                           override_reason="o" * 500, override_by=U_PM.id, retro="r" * 500)
+    release = make_release(
+        phases=phases,
+        state=ReleaseState.CUTTING_OVER,
+        actual_start=CUTOVER,
+        override_reason="o" * 500,
+        override_by=U_PM.id,
+        retro="r" * 500,
+    )
     msg = summary_message(release, NOW)
     assert_message_ok(msg)
     assert _release_actions(msg) is not None

@@ -20,8 +20,14 @@ def test_upgrade_from_empty_and_autogenerate_finds_nothing(backend: str, tmp_pat
             names = set(inspect(engine).get_table_names())
         finally:
             engine.dispose()
-        assert {"releases", "checklist_items", "role_assignments", "decisions", "release_messages",
-                "alembic_version"} <= names
+        assert {
+            "releases",
+            "checklist_items",
+            "role_assignments",
+            "decisions",
+            "release_messages",
+            "alembic_version",
+        } <= names
         upgrade(url)  # idempotent at head
 
 
@@ -34,13 +40,15 @@ def test_upgrading_keeps_data(backend: str, tmp_path: Path) -> None:
         engine = make_sync_engine(url)
         try:
             with engine.begin() as conn:
-                conn.execute(text(
-                    "INSERT INTO releases (team_id, number, name, workload, channel_id, cutover_start, cutover_end, "
-                    "timezone, template_key, state, created_by, created_at, updated_at, version) VALUES "
-                    "('T1', 7, 'Kept', '', 'C1', '2027-01-01 10:00:00+00:00', '2027-01-01 14:00:00+00:00', 'UTC', "
-                    "'caf-migration-release', 'planning', 'U1', '2026-11-01 10:00:00+00:00', "
-                    "'2026-11-01 10:00:00+00:00', 3)"
-                ))
+                conn.execute(
+                    text(
+                        "INSERT INTO releases (team_id, number, name, workload, channel_id, cutover_start, cutover_end, "
+                        "timezone, template_key, state, created_by, created_at, updated_at, version) VALUES "
+                        "('T1', 7, 'Kept', '', 'C1', '2027-01-01 10:00:00+00:00', '2027-01-01 14:00:00+00:00', 'UTC', "
+                        "'caf-migration-release', 'planning', 'U1', '2026-11-01 10:00:00+00:00', "
+                        "'2026-11-01 10:00:00+00:00', 3)"
+                    )
+                )
             upgrade(url)
             with engine.connect() as conn:
                 row = conn.execute(text("SELECT name, number, version, actual_start FROM releases")).one()

@@ -16,18 +16,41 @@ from domain.model import (
 from domain.policy import NotApplicable, groups_to_resolve, is_overdue, judge, may_manage, next_state, roles_of
 
 T0 = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
-GATE = ItemView(1, "cc.window_appr", "change_comm", 0, "Outage window approved", ("project-manager",),
-                ("workload-business-owner",), T0 - timedelta(days=14))
-TASK = ItemView(2, "cc.draft", "change_comm", 1, "Draft communication", ("org-change-manager",), (),
-                T0 - timedelta(days=16))
+GATE = ItemView(
+    1,
+    "cc.window_appr",
+    "change_comm",
+    0,
+    "Outage window approved",
+    ("project-manager",),
+    ("workload-business-owner",),
+    T0 - timedelta(days=14),
+)
+TASK = ItemView(
+    2, "cc.draft", "change_comm", 1, "Draft communication", ("org-change-manager",), (), T0 - timedelta(days=16)
+)
 U = SubjectKind.USER
 G = SubjectKind.GROUP
 
 
 def release(state: ReleaseState = ReleaseState.PLANNING, *assignments: Assignment) -> ReleaseView:
-    return ReleaseView(1, "REL-1", "Payroll", "", "C1", T0, T0 + timedelta(hours=4), "UTC", "caf", state, "UPM",
-                       T0 - timedelta(days=30), 0, (PhaseView("change_comm", "Plan", 1, (GATE, TASK)),),
-                       assignments)
+    return ReleaseView(
+        1,
+        "REL-1",
+        "Payroll",
+        "",
+        "C1",
+        T0,
+        T0 + timedelta(hours=4),
+        "UTC",
+        "caf",
+        state,
+        "UPM",
+        T0 - timedelta(days=30),
+        0,
+        (PhaseView("change_comm", "Plan", 1, (GATE, TASK)),),
+        assignments,
+    )
 
 
 def test_roles_direct_and_through_groups() -> None:
@@ -38,8 +61,10 @@ def test_roles_direct_and_through_groups() -> None:
 
 
 def test_groups_are_asked_only_when_the_user_lacks_the_role() -> None:
-    a = (Assignment("workload-business-owner", Subject(G, "S1")), Assignment("workload-business-owner",
-                                                                              Subject(U, "U9")))
+    a = (
+        Assignment("workload-business-owner", Subject(G, "S1")),
+        Assignment("workload-business-owner", Subject(U, "U9")),
+    )
     assert groups_to_resolve("U2", a, ["workload-business-owner"]) == ("S1",)
     assert groups_to_resolve("U9", a, ["workload-business-owner"]) == ()
     assert groups_to_resolve("U2", a, ["project-sponsor"]) == ()
@@ -73,8 +98,7 @@ def test_undo_by_decider_or_pm_only() -> None:
 
 
 def test_closed_release_refuses_everything() -> None:
-    v = judge(release(ReleaseState.CANCELLED), GATE, DecisionKind.APPROVE, "U1",
-              frozenset({"workload-business-owner"}))
+    v = judge(release(ReleaseState.CANCELLED), GATE, DecisionKind.APPROVE, "U1", frozenset({"workload-business-owner"}))
     assert not v.allowed and "cancelled" in v.reason and not v.allowed_roles
 
 

@@ -46,8 +46,14 @@ GOOD = {
 
 def survey(**kw: object) -> SurveyView:
     fields: dict[str, object] = dict(
-        id=7, release_id=3, state=SurveyState.OPEN, anonymous=True, opens_at=CUTOVER + timedelta(days=3),
-        closes_at=CUTOVER + timedelta(days=6), responses=3, invited=8,
+        id=7,
+        release_id=3,
+        state=SurveyState.OPEN,
+        anonymous=True,
+        opens_at=CUTOVER + timedelta(days=3),
+        closes_at=CUTOVER + timedelta(days=6),
+        responses=3,
+        invited=8,
     )
     fields.update(kw)
     return SurveyView(**fields)  # type: ignore[arg-type]
@@ -214,7 +220,9 @@ def test_summaries_follow_question_order() -> None:
 
 def test_release_facts_from_the_snapshot() -> None:
     release = make_release(
-        state=ReleaseState.ROLLED_BACK, actual_start=CUTOVER, actual_end=CUTOVER + timedelta(hours=3),
+        state=ReleaseState.ROLLED_BACK,
+        actual_start=CUTOVER,
+        actual_end=CUTOVER + timedelta(hours=3),
         override_reason="CAB by phone",
     )
     facts = release_facts(release, announcements_sent=7, announcements_failed=2)

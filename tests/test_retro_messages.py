@@ -40,15 +40,22 @@ from tests.test_messages import CUTOVER, U_WBO, make_release
 QUESTIONS = load_template("caf-migration-release").survey
 HOSTILE = "Great <!channel> support & <script>x</script>"
 RELEASE = make_release(
-    state=ReleaseState.COMPLETED, actual_start=CUTOVER + timedelta(minutes=5),
+    state=ReleaseState.COMPLETED,
+    actual_start=CUTOVER + timedelta(minutes=5),
     actual_end=CUTOVER + timedelta(hours=5, minutes=5),
 )
 
 
 def survey(**kw: Any) -> SurveyView:
     fields: dict[str, Any] = dict(
-        id=7, release_id=3, state=SurveyState.OPEN, anonymous=True, opens_at=CUTOVER + timedelta(days=3),
-        closes_at=CUTOVER + timedelta(days=6), responses=3, invited=8,
+        id=7,
+        release_id=3,
+        state=SurveyState.OPEN,
+        anonymous=True,
+        opens_at=CUTOVER + timedelta(days=3),
+        closes_at=CUTOVER + timedelta(days=6),
+        responses=3,
+        invited=8,
     )
     fields.update(kw)
     return SurveyView(**fields)
@@ -137,8 +144,12 @@ def test_survey_modal_has_one_input_per_question() -> None:
 
 def test_survey_modal_prefills_previous_answers() -> None:
     previous: dict[str, Answer] = {
-        "went_well": "Clear <runbook> & comms", "smoothness": 4, "enough_notice": "no",
-        "friction_area": "data and replication", "comm_clarity": None, "outcome": "gone",
+        "went_well": "Clear <runbook> & comms",
+        "smoothness": 4,
+        "enough_notice": "no",
+        "friction_area": "data and replication",
+        "comm_clarity": None,
+        "outcome": "gone",
     }
     view = modal(previous)
     assert view["submit"]["text"] == "Update"
@@ -221,12 +232,32 @@ def test_retro_status_with_nobody_invited() -> None:
 # --- the summary -------------------------------------------------------------------------------
 
 RESPONSES: list[dict[str, Answer]] = [
-    {"went_well": "Clear runbook", "could_be_better": HOSTILE, "learned": "Plan time for SQL",
-     "smoothness": 4, "comm_clarity": 5, "enough_notice": "yes", "friction_area": "networking"},
-    {"went_well": "clear  runbook", "could_be_better": "Earlier UAT", "learned": "plan time for sql",
-     "smoothness": 5, "enough_notice": "no", "friction_area": "networking"},
-    {"went_well": "Fast rollback drill", "could_be_better": "", "learned": None,
-     "smoothness": 3, "comm_clarity": 4, "enough_notice": "yes", "friction_area": "process"},
+    {
+        "went_well": "Clear runbook",
+        "could_be_better": HOSTILE,
+        "learned": "Plan time for SQL",
+        "smoothness": 4,
+        "comm_clarity": 5,
+        "enough_notice": "yes",
+        "friction_area": "networking",
+    },
+    {
+        "went_well": "clear  runbook",
+        "could_be_better": "Earlier UAT",
+        "learned": "plan time for sql",
+        "smoothness": 5,
+        "enough_notice": "no",
+        "friction_area": "networking",
+    },
+    {
+        "went_well": "Fast rollback drill",
+        "could_be_better": "",
+        "learned": None,
+        "smoothness": 3,
+        "comm_clarity": 4,
+        "enough_notice": "yes",
+        "friction_area": "process",
+    },
 ]
 
 
@@ -249,8 +280,10 @@ def assert_facts_shown(body: str) -> None:
     assert "*Announcements:* 9 sent · 1 failed" in body
     assert "*Sign-off waits* (from release creation to approval)" in body
     assert "— not approved" in body
-    assert (f"rejected by <@{U_WBO.id}>: “Rollback plan missing &lt;!channel&gt; &amp; "
-            "&lt;script&gt;alert(1)&lt;/script&gt;”") in body
+    assert (
+        f"rejected by <@{U_WBO.id}>: “Rollback plan missing &lt;!channel&gt; &amp; "
+        "&lt;script&gt;alert(1)&lt;/script&gt;”"
+    ) in body
 
 
 def test_summary_is_withheld_below_three_responses_but_keeps_the_facts() -> None:
@@ -282,10 +315,18 @@ def test_summary_with_three_responses() -> None:
 
 def test_summary_durations_override_and_missing_actuals() -> None:
     f = facts(
-        actual_start=None, actual_end=None, outcome="cancelled", override_reason="CAB <!here> ok",
-        gate_waits=(("Approve window", timedelta(days=3, hours=4, minutes=20)), ("UAT", timedelta(minutes=45)),
-                    ("Change", None)),
-        rejections=(), announcements_sent=0, announcements_failed=0,
+        actual_start=None,
+        actual_end=None,
+        outcome="cancelled",
+        override_reason="CAB <!here> ok",
+        gate_waits=(
+            ("Approve window", timedelta(days=3, hours=4, minutes=20)),
+            ("UAT", timedelta(minutes=45)),
+            ("Change", None),
+        ),
+        rejections=(),
+        announcements_sent=0,
+        announcements_failed=0,
     )
     out = survey_summary_message(RELEASE, survey(state=SurveyState.CLOSED), summarize(QUESTIONS, RESPONSES), f)
     body = check(out)
@@ -297,9 +338,7 @@ def test_summary_durations_override_and_missing_actuals() -> None:
 
 
 def test_summary_caps_free_text_answers() -> None:
-    responses: list[dict[str, Answer]] = [
-        {"went_well": f"Answer {n} " + "w" * 400, "smoothness": 3} for n in range(40)
-    ]
+    responses: list[dict[str, Answer]] = [{"went_well": f"Answer {n} " + "w" * 400, "smoothness": 3} for n in range(40)]
     _, body = summary(responses, invited=50)
     assert "*What went well?* — 40 answers" in body and "*40 of 50 answered (80%)*" in body
     assert "`1: 0 · 2: 0 · 3: 40 · 4: 0 · 5: 0`" in body
@@ -308,8 +347,7 @@ def test_summary_caps_free_text_answers() -> None:
 
 
 def test_summary_of_a_huge_survey_fits_one_message() -> None:
-    questions = tuple(SurveyQuestion(f"t{n}", f"Text question {n} " + "q" * 120, "text", (), True)
-                      for n in range(60))
+    questions = tuple(SurveyQuestion(f"t{n}", f"Text question {n} " + "q" * 120, "text", (), True) for n in range(60))
     questions += tuple(SurveyQuestion(f"r{n}", f"Rating {n} " + "r" * 120, "rating", (), True) for n in range(40))
     responses: list[dict[str, Answer]] = [
         {**{f"t{n}": f"{k} " + "&<" * 300 for n in range(60)}, **{f"r{n}": 1 + k % 5 for n in range(40)}}

@@ -16,13 +16,20 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
     port = free_port()
     dead_db = free_port()  # nothing listens there
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", SLACK_API_URL="http://127.0.0.1:9/api/",
-               DATABASE_URL=f"postgresql://postgres@127.0.0.1:{dead_db}/none", AUTO_MIGRATE="false",
-               HOST="127.0.0.1", PORT=str(port))
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{dead_db}/none",
+        AUTO_MIGRATE="false",
+        HOST="127.0.0.1",
+        PORT=str(port),
+    )
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 30
         status = None

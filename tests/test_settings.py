@@ -10,8 +10,19 @@ SECRET = "xoxb-very-secret-value-123"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
-                 "PORT", "HOST", "SLASH_COMMAND", "LOG_LEVEL", "RUN_SCHEDULER", "AUTO_MIGRATE"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "PORT",
+        "HOST",
+        "SLASH_COMMAND",
+        "LOG_LEVEL",
+        "RUN_SCHEDULER",
+        "AUTO_MIGRATE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -21,8 +32,13 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings(Settings)
     assert s.slack_api_url == "https://slack.com/api/"
     assert s.database_url == "sqlite:///cutover.db"
-    assert (s.port, s.slash_command, s.log_level, s.run_scheduler, s.auto_migrate) == (3000, "/release", "INFO",
-                                                                                         True, True)
+    assert (s.port, s.slash_command, s.log_level, s.run_scheduler, s.auto_migrate) == (
+        3000,
+        "/release",
+        "INFO",
+        True,
+        True,
+    )
 
 
 def test_overrides_and_normalisation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,8 +90,9 @@ def test_database_settings_need_no_tokens(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_serve_without_settings_exits_2_with_one_line(tmp_path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert lines == ["Configuration error: SLACK_BOT_TOKEN is required but not set"]
@@ -83,8 +100,9 @@ def test_serve_without_settings_exits_2_with_one_line(tmp_path) -> None:
 
 def test_serve_needs_signing_secret_and_never_echoes_token(tmp_path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SLACK_BOT_TOKEN": SECRET}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "SLACK_SIGNING_SECRET is required" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout

@@ -42,8 +42,13 @@ async def test_numbers_stay_unique_under_concurrent_creation(db) -> None:
 
 async def _gate(sessions: async_sessionmaker[AsyncSession], release_id: int) -> ChecklistItem:
     async with sessions() as s:
-        return (await s.execute(select(ChecklistItem).where(ChecklistItem.release_id == release_id,
-                                                            ChecklistItem.key == "cc.window_appr"))).scalar_one()
+        return (
+            await s.execute(
+                select(ChecklistItem).where(
+                    ChecklistItem.release_id == release_id, ChecklistItem.key == "cc.window_appr"
+                )
+            )
+        ).scalar_one()
 
 
 async def test_same_decision_twice_and_concurrently_records_one(db) -> None:
@@ -52,9 +57,16 @@ async def test_same_decision_twice_and_concurrently_records_one(db) -> None:
     gate = await _gate(sessions, rel.id)
 
     async def approve(user: str = "UWBO") -> object:
-        return await decisions.record(sessions, release_id=rel.id, item_id=gate.id, version=0,
-                                      kind=DecisionKind.APPROVE, new_state=ItemState.APPROVED, user_id=user,
-                                      role_key="workload-business-owner")
+        return await decisions.record(
+            sessions,
+            release_id=rel.id,
+            item_id=gate.id,
+            version=0,
+            kind=DecisionKind.APPROVE,
+            new_state=ItemState.APPROVED,
+            user_id=user,
+            role_key="workload-business-owner",
+        )
 
     outcomes = await asyncio.gather(*(approve() for _ in range(8)))
     assert sum(isinstance(o, decisions.Recorded) for o in outcomes) == 1
@@ -67,8 +79,7 @@ async def test_same_decision_twice_and_concurrently_records_one(db) -> None:
         item = await s.get(ChecklistItem, gate.id)
         release = await s.get(Release, rel.id)
     assert count == 1
-    assert (row.kind, row.user_id, row.role_key, row.window_start) == ("approve", "UWBO", "workload-business-owner",
-                                                                       T0)
+    assert (row.kind, row.user_id, row.role_key, row.window_start) == ("approve", "UWBO", "workload-business-owner", T0)
     assert item is not None and (item.state, item.version, item.decided_by) == ("approved", 1, "UWBO")
     assert release is not None and release.version == 1
 
@@ -77,11 +88,27 @@ async def test_undo_appends_and_resets(db) -> None:
     _engine, sessions = db
     rel = await releases.create_release(sessions, spec())
     gate = await _gate(sessions, rel.id)
-    await decisions.record(sessions, release_id=rel.id, item_id=gate.id, version=0, kind=DecisionKind.REJECT,
-                           new_state=ItemState.REJECTED, user_id="UWBO", role_key="workload-business-owner",
-                           reason="window clashes with payroll run")
-    await decisions.record(sessions, release_id=rel.id, item_id=gate.id, version=1, kind=DecisionKind.UNDO,
-                           new_state=ItemState.PENDING, user_id="UWBO", role_key=None)
+    await decisions.record(
+        sessions,
+        release_id=rel.id,
+        item_id=gate.id,
+        version=0,
+        kind=DecisionKind.REJECT,
+        new_state=ItemState.REJECTED,
+        user_id="UWBO",
+        role_key="workload-business-owner",
+        reason="window clashes with payroll run",
+    )
+    await decisions.record(
+        sessions,
+        release_id=rel.id,
+        item_id=gate.id,
+        version=1,
+        kind=DecisionKind.UNDO,
+        new_state=ItemState.PENDING,
+        user_id="UWBO",
+        role_key=None,
+    )
     async with sessions() as s:
         kinds = (await s.execute(select(Decision.kind).order_by(Decision.id))).scalars().all()
         item = await s.get(ChecklistItem, gate.id)
@@ -137,12 +164,35 @@ async def test_statements_per_decision_do_not_grow_with_checklist_size(db) -> No
                 rows = (await s.execute(select(ChecklistItem).where(ChecklistItem.release_id == rel.id))).scalars()
                 for r in list(rows):
                     for k in range(2):
-                        s.add(ChecklistItem(**{c: getattr(r, c) for c in ("release_id", "phase_key", "phase_title",
-                              "phase_position", "position", "title", "responsible_roles", "approver_roles", "due_at")},
-                              key=f"{r.key}.{k}"))
+                        s.add(
+                            ChecklistItem(
+                                **{
+                                    c: getattr(r, c)
+                                    for c in (
+                                        "release_id",
+                                        "phase_key",
+                                        "phase_title",
+                                        "phase_position",
+                                        "position",
+                                        "title",
+                                        "responsible_roles",
+                                        "approver_roles",
+                                        "due_at",
+                                    )
+                                },
+                                key=f"{r.key}.{k}",
+                            )
+                        )
         with counting(engine) as stmts:
-            await decisions.record(sessions, release_id=rel.id, item_id=gate.id, version=0,
-                                   kind=DecisionKind.APPROVE, new_state=ItemState.APPROVED, user_id="U",
-                                   role_key="workload-business-owner")
+            await decisions.record(
+                sessions,
+                release_id=rel.id,
+                item_id=gate.id,
+                version=0,
+                kind=DecisionKind.APPROVE,
+                new_state=ItemState.APPROVED,
+                user_id="U",
+                role_key="workload-business-owner",
+            )
         counts.append(len([s for s in stmts if not s.upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]))
     assert counts[0] == counts[1] and counts[0] <= 6

@@ -85,5 +85,3 @@ def page(browser: Any, request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
                 print(f"\nno screenshot ({e!r})")
             print("\n".join(problems) or "the page reported no errors")
         context.close()
-
-

@@ -14,7 +14,6 @@ except ImportError:  # pragma: no cover - the browser fixture skips every test t
 STEP = 15_000  # ms for any single expectation; the app answers in well under a second
 
 
-
 def open_as(page: Page, sandbox: Sandbox, user: str, channel: str) -> None:
     page.goto(f"{sandbox.url}?user={user}&channel={channel}")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
@@ -57,5 +56,3 @@ def gate_actions(thread: Locator, title: str) -> Locator:
 def add_channel(sandbox: Sandbox, channel: str, name: str) -> None:
     members = (*(p.id for p in sandbox.team.people), sandbox.standin.bot_user_id)
     sandbox.standin.add_channel(channel, name=name, members=members)
-
-

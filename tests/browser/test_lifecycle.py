@@ -100,8 +100,10 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
     open_as(page, demo, pm, demo.team.release_channel)
     messages = page.get_by_test_id("messages")
     # The checklist summary is the message with the phases in its thread (announcements have none).
-    summary = messages.get_by_test_id("message").filter(has=page.get_by_test_id("replies-link")).filter(
-        has_text="Rehearsal ×"
+    summary = (
+        messages.get_by_test_id("message")
+        .filter(has=page.get_by_test_id("replies-link"))
+        .filter(has_text="Rehearsal ×")
     )
     expect(summary).to_be_visible()
     # The rehearsal's plan plays in the channel while we work.
@@ -143,4 +145,3 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
     expect(messages).to_contain_text("Clear plan (×2)")
     expect(result.first).to_contain_text("★ 4.3")  # ratings 5, 4, 4 (the scale is listed from 5 down)
     shot(page, "retrospective", result.first)
-
