@@ -39,6 +39,7 @@ from slack_sdk.models.blocks import (
 from domain.model import ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
 from domain.rehearsal import describe
 
+from . import ids
 from .common import (
     GATE_ICONS,
     HEADER_TEXT_MAX,
@@ -69,7 +70,6 @@ ITEM_TITLE_MAX = 150
 REASON_MAX = 200  # the checklist shows the start of a reason; /release status shows more
 LIFECYCLE_REASON_MAX = 300
 RETRO_LINE_MAX = 200
-RELEASE_ACTIONS_BLOCK = "release-actions"
 SUMMARY_TITLE_MAX = 100
 _FROZEN_STATES = frozenset({ReleaseState.CLOSED, ReleaseState.CANCELLED})
 # Room for a part's header and progress context, whatever their final wording.
@@ -114,21 +114,21 @@ _UNDO_CONFIRM = ConfirmObject(
 def _gate_buttons(item: ItemView) -> list[ButtonElement]:
     if item.state is ItemState.PENDING:
         return [
-            _button("Approve", "item.approve", item, style="primary"),
-            _button("Reject", "item.reject", item, style="danger"),
+            _button("Approve", ids.ITEM_APPROVE, item, style="primary"),
+            _button("Reject", ids.ITEM_REJECT, item, style="danger"),
         ]
     if item.state is ItemState.REJECTED:
         return [
-            _button("Approve", "item.approve", item, style="primary"),
-            _button("Undo", "item.undo", item, confirm=_UNDO_CONFIRM),
+            _button("Approve", ids.ITEM_APPROVE, item, style="primary"),
+            _button("Undo", ids.ITEM_UNDO, item, confirm=_UNDO_CONFIRM),
         ]
-    return [_button("Undo", "item.undo", item, confirm=_UNDO_CONFIRM)]
+    return [_button("Undo", ids.ITEM_UNDO, item, confirm=_UNDO_CONFIRM)]
 
 
 def _task_button(item: ItemView) -> ButtonElement:
     if item.state is ItemState.PENDING:
-        return _button("Done", "item.done", item)
-    return _button("Undo", "item.undo", item)
+        return _button("Done", ids.ITEM_DONE, item)
+    return _button("Undo", ids.ITEM_UNDO, item)
 
 
 def decision_text(item: ItemView) -> str | None:
@@ -164,7 +164,7 @@ def item_text(item: ItemView, overdue: bool) -> str:
 
 
 def item_blocks(item: ItemView, *, overdue: bool, buttons: bool = True) -> list[Block]:
-    block_id = f"item-{item.id}"
+    block_id = ids.item_block(item.id)
     text = item_text(item, overdue)
     if not item.is_gate:
         return [section(text, block_id=block_id, accessory=_task_button(item) if buttons else None)]
@@ -382,15 +382,15 @@ def lifecycle_actions(release: ReleaseView) -> ActionsBlock | None:
         )
 
     if release.state in (ReleaseState.PLANNING, ReleaseState.READY):
-        elements = [button("Start cutover", "release.start", "primary", _START_CONFIRM)]
+        elements = [button("Start cutover", ids.RELEASE_START, "primary", _START_CONFIRM)]
     elif release.state is ReleaseState.CUTTING_OVER:
         elements = [
-            button("Complete", "release.complete", "primary", _COMPLETE_CONFIRM),
-            button("Roll back", "release.rollback", "danger", _ROLLBACK_CONFIRM),
+            button("Complete", ids.RELEASE_COMPLETE, "primary", _COMPLETE_CONFIRM),
+            button("Roll back", ids.RELEASE_ROLLBACK, "danger", _ROLLBACK_CONFIRM),
         ]
     else:
         return None
-    return ActionsBlock(block_id=RELEASE_ACTIONS_BLOCK, elements=elements)
+    return ActionsBlock(block_id=ids.RELEASE_ACTIONS_BLOCK, elements=elements)
 
 
 def summary_message(release: ReleaseView, now: datetime) -> Rendered:

@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 from domain.model import ItemState, ItemView, ReleaseView
 from domain.roles import PROJECT_MANAGER, role_name
 
+from . import ids
 from .announcements import channel_mention
 from .checklist import release_title
 from .common import (
@@ -230,7 +231,7 @@ def rollback_modal(release: ReleaseView) -> View:
         f"Your reason is posted in {channel_mention(release.channel_id)} and kept in the release's audit log."
     )
     return reason_modal(
-        callback_id="release.rollback",
+        callback_id=ids.ROLLBACK_CALLBACK,
         metadata=str(release.id),
         title="Roll back",
         submit="Roll back",

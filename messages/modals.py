@@ -43,6 +43,7 @@ from slack_sdk.models.views import View
 from domain.model import ItemView, ReleaseView
 from domain.rehearsal import describe
 
+from . import ids
 from .checklist import release_title
 from .common import clip, one_line, role_names, section
 
@@ -99,57 +100,57 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str, def
     durations, initial_duration = duration_options(default_duration_hours)
     blocks = [
         InputBlock(
-            block_id="name",
+            block_id=ids.NEW_NAME,
             label=_plain("Release name"),
             element=PlainTextInputElement(
-                action_id="name",
+                action_id=ids.NEW_NAME,
                 max_length=NAME_MAX,
                 placeholder=_plain("e.g. Payroll to Azure, wave 2"),
             ),
         ),
         InputBlock(
-            block_id="workload",
+            block_id=ids.NEW_WORKLOAD,
             label=_plain("Workload"),
             optional=True,
             element=PlainTextInputElement(
-                action_id="workload",
+                action_id=ids.NEW_WORKLOAD,
                 max_length=WORKLOAD_MAX,
                 placeholder=_plain("e.g. Payroll (SAP HCM)"),
             ),
         ),
         InputBlock(
-            block_id="cutover",
+            block_id=ids.NEW_CUTOVER,
             label=_plain("Cutover starts"),
             hint=_plain("In your time zone. Due dates and announcements are planned from this time."),
-            element=DateTimePickerElement(action_id="cutover"),
+            element=DateTimePickerElement(action_id=ids.NEW_CUTOVER),
         ),
         InputBlock(
-            block_id="duration",
+            block_id=ids.NEW_DURATION,
             label=_plain("Cutover window length"),
-            element=StaticSelectElement(action_id="duration", options=durations, initial_option=initial_duration),
+            element=StaticSelectElement(action_id=ids.NEW_DURATION, options=durations, initial_option=initial_duration),
         ),
         InputBlock(
-            block_id="template",
+            block_id=ids.NEW_TEMPLATE,
             label=_plain("Checklist template"),
             element=StaticSelectElement(
-                action_id="template", options=template_options, initial_option=template_options[0]
+                action_id=ids.NEW_TEMPLATE, options=template_options, initial_option=template_options[0]
             ),
         ),
         InputBlock(
-            block_id="rehearsal",
+            block_id=ids.NEW_REHEARSAL,
             label=_plain("Run it as"),
             hint=_plain(
                 "A rehearsal plays the whole plan faster, here only: announcements come to this channel "
                 "marked REHEARSAL."
             ),
             element=StaticSelectElement(
-                action_id="rehearsal", options=(modes := rehearsal_options()), initial_option=modes[0]
+                action_id=ids.NEW_REHEARSAL, options=(modes := rehearsal_options()), initial_option=modes[0]
             ),
         ),
     ]
     return View(
         type="modal",
-        callback_id="release.new",
+        callback_id=ids.NEW_RELEASE_CALLBACK,
         private_metadata=channel_id,
         title=_plain("New release"),
         submit=_plain("Create"),
@@ -180,10 +181,10 @@ def reason_modal(
         blocks=[
             section(intro),
             InputBlock(
-                block_id="reason",
+                block_id=ids.REASON_INPUT,
                 label=_plain("Reason"),
                 element=PlainTextInputElement(
-                    action_id="reason",
+                    action_id=ids.REASON_INPUT,
                     multiline=True,
                     min_length=min_length,
                     max_length=max_length,
@@ -201,7 +202,7 @@ def reject_modal(item: ItemView, release: ReleaseView) -> View:
         "Your reason is shown in the checklist and kept in the release's audit log."
     )
     return reason_modal(
-        callback_id="item.reject",
+        callback_id=ids.REJECT_CALLBACK,
         metadata=f"{item.id}:{item.version}",
         title="Reject sign-off",
         submit="Reject",

@@ -55,6 +55,7 @@ from domain.retro import (
 )
 from domain.template import SurveyQuestion
 
+from . import ids
 from .announcements import channel_mention
 from .checklist import release_title
 from .common import (
@@ -89,8 +90,6 @@ WAITS_SHOWN = 15
 REJECTIONS_SHOWN = 10
 REJECTION_REASON_MAX = 200
 GATE_TITLE_MAX = 100
-TAKE_ACTION = "retro.take"
-SUBMIT_CALLBACK = "retro.submit"
 
 # Labels read for every rating question CAF proposes ("how smooth", "how clear", "how well").
 RATING_LABELS: dict[str, str] = {
@@ -124,7 +123,7 @@ def _take_button(survey: SurveyView, label: str = "Take the survey") -> ActionsB
     return ActionsBlock(
         block_id=f"retro-{survey.id}",
         elements=[
-            ButtonElement(text=_plain(label), action_id=TAKE_ACTION, value=str(survey.id), style="primary"),
+            ButtonElement(text=_plain(label), action_id=ids.SURVEY_TAKE, value=str(survey.id), style="primary"),
         ],
     )
 
@@ -269,7 +268,7 @@ def survey_modal(
         blocks.append(_question_input(q, answers.get(q.key)))
     return View(
         type="modal",
-        callback_id=SUBMIT_CALLBACK,
+        callback_id=ids.SURVEY_CALLBACK,
         private_metadata=str(survey.id),
         title=_plain(MODAL_TITLE),
         submit=_plain("Update" if previous is not None else "Send"),

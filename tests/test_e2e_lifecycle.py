@@ -274,7 +274,8 @@ def test_rollback_cancels_pending_and_notifies_each_channel_once(stack: Stack) -
     with stack.db.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT a.key, d.channel_id, d.state FROM deliveries d JOIN announcements a ON a.id = d.announcement_id "
+                "SELECT a.key, d.channel_id, d.state FROM deliveries d "
+                "JOIN announcements a ON a.id = d.announcement_id "
                 f"WHERE d.release_id = {rel.id}"
             )
         ).all()

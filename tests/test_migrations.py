@@ -42,7 +42,8 @@ def test_upgrading_keeps_data(backend: str, tmp_path: Path) -> None:
             with engine.begin() as conn:
                 conn.execute(
                     text(
-                        "INSERT INTO releases (team_id, number, name, workload, channel_id, cutover_start, cutover_end, "
+                        "INSERT INTO releases (team_id, number, name, workload, channel_id, cutover_start, "
+                        "cutover_end, "
                         "timezone, template_key, state, created_by, created_at, updated_at, version) VALUES "
                         "('T1', 7, 'Kept', '', 'C1', '2027-01-01 10:00:00+00:00', '2027-01-01 14:00:00+00:00', 'UTC', "
                         "'caf-migration-release', 'planning', 'U1', '2026-11-01 10:00:00+00:00', "
