@@ -24,10 +24,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import announcing, releases
-from bot.sender import Sender, make_post_client
+from bot.sender import Sender
+from bot.slack.client import make_post_client
 from domain.template import load_template
 from sandbox.webapi import SlackStandIn
+from storage import announcements as announcing
+from storage import releases
 from storage.db import make_async_engine, make_sessionmaker
 from storage.migrate import upgrade
 

@@ -1,10 +1,10 @@
 """SQL statements per decision, for a 10-item and a 60-item checklist: they must be equal.
 
 Counted with a `before_cursor_execute` listener on the engine's sync_engine (PYTHON-NOTES §4.6)
-around `bot.decisions.record(...)`, after a warm-up decision, on releases built in-process with
-`bot.releases.create_release` (60 items: the CAF template; 10 items: the same template keeping two
+around `storage.checklist.record(...)`, after a warm-up decision, on releases built in-process with
+`storage.releases.create_release` (60 items: the CAF template; 10 items: the same template keeping two
 items per phase). Also reported, for the same two sizes: loading the release view
-(`storage.queries.load_release_view`) and a whole click as `bot.actions.decide` runs it (checks,
+(`storage.queries.load_release_view`) and a whole click as `bot.checklist.decide` runs it (checks,
 record, refresh of the checklist messages in the Slack stand-in), for a first click and for a
 repeat of it (a double click: nothing is recorded), with their wall time (median of five first
 clicks, mean of the repeats), and the refresh's rendering of every message (`bot.live.render_all`).
@@ -32,15 +32,19 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot import actions, decisions, releases
+from bot import checklist
 from bot.app import build_components
 from bot.components import Components
 from bot.live import render_all
 from bot.settings import Settings, load_settings
+from bot.slack.payload import Actor
 from domain.model import DecisionKind, ItemState, ReleaseView
 from domain.template import DEFAULT_TEMPLATE, Template, load_template
+from storage import checklist as decisions
+from storage import releases
+from storage.checklist import release_messages
 from storage.migrate import upgrade
-from storage.queries import load_release_view, release_messages
+from storage.queries import load_release_view
 from tests.harness import BOT_TOKEN, PEOPLE, TEAM, standin
 
 SIZES = (10, 60)
@@ -123,7 +127,7 @@ async def one_size(c: Components, template: Template, channel: str, repeat: int)
             await load_release_view(s, rel.id)
 
     async def click(item_id: int) -> None:
-        await actions.decide(c, TEAM, PM, (item_id, 0), DecisionKind.DONE, reason=None, respond=None)
+        await checklist.decide(c, Actor(TEAM, PM), (item_id, 0), DecisionKind.DONE, reason=None, reply=None)
 
     await record(tasks[0].id)  # warm-up: first-connect probes and statement caches are not counted
     await load_view()

@@ -1,15 +1,62 @@
-"""The roles a person holds on a release, asking Slack about user groups only when needed."""
+"""Who may act: the roles a person holds on a release (asking Slack about user groups only when
+needed) and the release-manager check every managing verb runs on the server."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
-from bot.slackapi import Directory
-from domain.model import ReleaseView
-from domain.policy import groups_to_resolve, roles_of
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.client import Directory
+from domain.model import ReleaseView, SubjectKind
+from domain.policy import groups_to_resolve, may_manage, roles_of
+from domain.roles import PROJECT_MANAGER
+from messages.common import Rendered
+from messages.help import info_message
+
+log = logging.getLogger(__name__)
 
 
 async def roles_for(directory: Directory, release: ReleaseView, user_id: str, wanted: Iterable[str]) -> frozenset[str]:
     groups = groups_to_resolve(user_id, release.assignments, wanted)
     member_of = await directory.groups_containing(user_id, groups) if groups else ()
     return roles_of(user_id, release.assignments, member_of)
+
+
+def holders_text(release: ReleaseView, role_key: str) -> str:
+    holders = release.holders(role_key)
+    return ", ".join(s.mention for s in holders) if holders else "nobody yet"
+
+
+async def manager_refusal(directory: Directory, release: ReleaseView, user_id: str, doing: str) -> Rendered | None:
+    """None when the person manages the release (its creator or a Project Manager); else why not."""
+    held = await roles_for(directory, release, user_id, (PROJECT_MANAGER,))
+    if may_manage(release, user_id, held):
+        return None
+    return info_message(
+        f":no_entry: Only {release.key}'s creator or a Project Manager may {doing} it. "
+        f"Project Managers: {holders_text(release, PROJECT_MANAGER)}."
+    )
+
+
+async def people_holding(
+    directory: Directory, release: ReleaseView, roles: Iterable[str] | None = None
+) -> tuple[set[str], tuple[str, ...]]:
+    """The people holding these roles (all roles when None), user groups expanded, and the groups
+    Slack would not list now: a caller decides whether a partial answer will do."""
+    wanted = None if roles is None else set(roles)
+    people: set[str] = set()
+    unread: list[str] = []
+    for a in release.assignments:
+        if wanted is not None and a.role_key not in wanted:
+            continue
+        if a.subject.kind is SubjectKind.USER:
+            people.add(a.subject.id)
+            continue
+        try:
+            people |= await directory.group_members(a.subject.id)
+        except SlackApiError as e:
+            log.warning("could not list the members of %s: %s", a.subject.id, e.response.get("error"))
+            unread.append(a.subject.id)
+    return people, tuple(unread)

@@ -12,13 +12,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import actions, commands, lifecycle_listeners
 from bot.components import Components
+from bot.listeners import register_all
 from bot.live import LiveMessages
 from bot.logs import bind
-from bot.sender import Sender, make_post_client
+from bot.sender import Sender
 from bot.settings import Settings
-from bot.slackapi import Directory, make_client
+from bot.slack.client import Directory, make_client, make_post_client
 from bot.tasks import TaskTracker
 from storage.db import make_async_engine, make_sessionmaker
 
@@ -80,9 +80,7 @@ def create_app(settings: Settings, *, socket_mode: bool = False) -> tuple[AsyncA
         )
         await next()
 
-    commands.register(app, c)
-    actions.register(app, c)
-    lifecycle_listeners.register(app, c)
+    register_all(app, c)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

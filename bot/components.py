@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.live import LiveMessages
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.slackapi import Directory
+from bot.slack.client import Directory
 from bot.tasks import TaskTracker
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.model import ReleaseView
 from messages.checklist import phase_messages, summary_message
 from messages.common import Rendered
-from storage.models import ReleaseMessage
-from storage.queries import load_release_view, release_messages, release_version
+from storage import checklist as store
+from storage.queries import load_release_view, release_version
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class LiveMessages:
             view = await load_release_view(session, release_id)
             if view is None:
                 return False
-            existing = {(m.kind, m.phase_key, m.part): m for m in await release_messages(session, release_id)}
+            existing = {(m.kind, m.phase_key, m.part): m for m in await store.release_messages(session, release_id)}
         rendered = render_all(view, self._clock())
         summary_ts = existing.get(("summary", "", 0))
         thread_ts = summary_ts.ts if summary_ts else None
@@ -133,23 +133,19 @@ class LiveMessages:
         content_hash: str,
     ) -> None:
         async with self._sessions() as session, session.begin():
-            session.add(
-                ReleaseMessage(
-                    release_id=release_id,
-                    kind=kind,
-                    phase_key=phase_key,
-                    part=part,
-                    channel_id=view.channel_id,
-                    ts=ts,
-                    thread_ts=None if kind == "summary" else thread_ts,
-                    rendered_version=view.version,
-                    content_hash=content_hash,
-                )
+            await store.add_message(
+                session,
+                release_id=release_id,
+                kind=kind,
+                phase_key=phase_key,
+                part=part,
+                channel_id=view.channel_id,
+                ts=ts,
+                thread_ts=None if kind == "summary" else thread_ts,
+                version=view.version,
+                content_hash=content_hash,
             )
 
     async def _mark(self, message_id: int, version: int, content_hash: str) -> None:
         async with self._sessions() as session, session.begin():
-            row = await session.get(ReleaseMessage, message_id)
-            if row is not None:
-                row.rendered_version = version
-                row.content_hash = content_hash
+            await store.mark_message(session, message_id, version, content_hash)

@@ -1,19 +1,17 @@
-"""Can the app post in a stakeholder channel? Asked when the channel is added and before sends."""
+"""Can the app post in a stakeholder channel? Asked when the channel is added and again before sends."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.replies import payload
-from domain.announcements import DeliveryState
+from bot.slack.replies import payload
 from messages.announcements import preflight_problem_message
-from storage.models import Delivery, StakeholderChannelRow
+from storage.announcements import channels_to_recheck, record_check
 from storage.queries import load_release_view
 
 log = logging.getLogger(__name__)
@@ -49,48 +47,22 @@ async def recheck_before_sends(
     sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, now: datetime
 ) -> int:
     """A day before a send, check its channel again; tell the release channel about new problems."""
-    soon = now + timedelta(days=1)
     async with sessions() as s:
-        due = (
-            (
-                await s.execute(
-                    select(StakeholderChannelRow)
-                    .join(
-                        Delivery,
-                        (Delivery.release_id == StakeholderChannelRow.release_id)
-                        & (Delivery.channel_id == StakeholderChannelRow.channel_id),
-                    )
-                    .where(
-                        Delivery.state == DeliveryState.PENDING.value,
-                        Delivery.due_at <= soon,
-                        (StakeholderChannelRow.checked_at.is_(None))
-                        | (StakeholderChannelRow.checked_at < now - timedelta(hours=20)),
-                    )
-                    .distinct()
-                )
-            )
-            .scalars()
-            .all()
-        )
-    checked = 0
+        due = await channels_to_recheck(s, now)
     for row in due:
         problem = await check_channel(client, row.channel_id)
-        checked += 1
         async with sessions() as s, s.begin():
-            fresh = await s.get(StakeholderChannelRow, row.id)
-            if fresh is None:
-                continue
-            changed = problem is not None and problem != fresh.problem
-            fresh.checked_at, fresh.problem = now, problem
-        if changed:
-            async with sessions() as s:
-                release = await load_release_view(s, row.release_id)
-            if release is not None and problem is not None:
-                try:
-                    await client.chat_postMessage(
-                        channel=release.channel_id,
-                        **payload(preflight_problem_message(release, row.channel_id, problem)),
-                    )
-                except SlackApiError as e:
-                    log.warning("could not report preflight problem: %s", e.response.get("error"))
-    return checked
+            changed = await record_check(s, row.id, problem, now)
+        if not changed or problem is None:
+            continue
+        async with sessions() as s:
+            release = await load_release_view(s, row.release_id)
+        if release is None:
+            continue
+        try:
+            await client.chat_postMessage(
+                channel=release.channel_id, **payload(preflight_problem_message(release, row.channel_id, problem))
+            )
+        except SlackApiError as e:
+            log.warning("could not report preflight problem: %s", e.response.get("error"))
+    return len(due)

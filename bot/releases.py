@@ -1,206 +1,263 @@
-"""Release use cases: create, find, assign roles, cancel. Each runs in one transaction."""
+"""Releases: finding the one a command means, creating one (text or form), roles, cancelling.
+
+Each function runs after Slack has its acknowledgement; writes go through storage/ in one
+transaction, then the channel and the live checklist are told.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.announcing import add_template_plan
-from domain.model import ACTIVE_STATES, ReleaseState, Subject
-from domain.roles import PROJECT_MANAGER, Role
-from domain.template import Template, due_at
-from storage.models import ChecklistItem, Release, RoleAssignment
-from storage.queries import (
-    bump_release_version,
-    current_release_ids_in_channel,
-    find_release_id,
-    next_release_number,
-)
+from bot.access import manager_refusal
+from bot.commands.types import Assign, Cancel, NewModal, NewRelease, Unassign
+from bot.commands.usage import usage_for
+from bot.components import Components
+from bot.slack.payload import Actor
+from bot.slack.replies import Reply
+from domain.model import ReleaseView, Subject
+from domain.rehearsal import rehearsal_window
+from domain.roles import role_name
+from domain.template import available_templates, load_template
+from domain.time import utcnow
+from domain.timeparse import ParsedDateTime, TimeParseError, to_utc
+from messages.common import escape
+from messages.dates import slack_date
+from messages.help import info_message, release_created_message, usage_error_message
+from messages.modals import new_release_modal
+from storage import announcements as announcement_store
+from storage import releases as store
+from storage.queries import current_release_ids_in_channel, find_release_id, release_keys
+
+log = logging.getLogger(__name__)
+
+MAX_LEAD = timedelta(days=730)
+
+# Slack errors that mean the app cannot post in the channel, with what to do about it.
+POST_FIXES = {
+    "not_in_channel": "Invite the app to this private channel (`/invite @Cutover`) and try again.",
+    "channel_not_found": "The app cannot see this channel. Invite it (`/invite @Cutover`) and try again.",
+    "is_archived": "This channel is archived. Create the release in an active channel.",
+    "restricted_action": "A workspace policy stops the app from posting here.",
+}
 
 
 class ReleaseNotFound(Exception):
     """Phrased for the person who typed the command."""
 
 
-@dataclass(frozen=True)
-class NewReleaseSpec:
-    team_id: str
-    channel_id: str
-    created_by: str
-    name: str
-    workload: str
-    cutover_start: datetime
-    cutover_end: datetime
-    timezone: str
-    template: Template
-    rehearsal_factor: int | None = None  # see domain/rehearsal.py
-
-
-async def resolve_release(session: AsyncSession, team_id: str, channel_id: str, ref: str | None) -> int:
-    """The id of `REL-n`, or of the one active release of this channel when no key is given."""
+async def resolve_release(session: AsyncSession, who: Actor, ref: str | None, command: str) -> int:
+    """The id of `REL-n`, or of the one current release of the person's channel when no key is given."""
     if ref is not None:
-        number = int(ref.split("-", 1)[1])
-        found = await find_release_id(session, team_id, number)
+        found = await find_release_id(session, who.team_id, int(ref.split("-", 1)[1]))
         if found is None:
-            raise ReleaseNotFound(f"There is no {ref} in this workspace. `/release list` shows the active ones.")
+            raise ReleaseNotFound(f"There is no {ref} in this workspace. `{command} list` shows the current ones.")
         return found
-    ids = await current_release_ids_in_channel(session, team_id, channel_id)
+    ids = await current_release_ids_in_channel(session, who.team_id, who.channel_id)
     if not ids:
         raise ReleaseNotFound(
-            "No current release is coordinated in this channel. Name one (e.g. `REL-3`) or see `/release list`."
+            "There is no current release in this channel. Name one (e.g. `REL-3`), "
+            f"see `{command} list`, or start one here with `{command} new`."
         )
     if len(ids) > 1:
-        keys = []
-        for rid in ids:
-            row = await session.get(Release, rid)
-            if row is not None:
-                keys.append(row.key)
-        raise ReleaseNotFound(f"Several releases are current in this channel ({', '.join(keys)}); name one.")
+        keys = ", ".join(await release_keys(session, ids))
+        raise ReleaseNotFound(f"Several releases are current in this channel ({keys}); name one.")
     return ids[0]
 
 
-async def create_release(sessions: async_sessionmaker[AsyncSession], spec: NewReleaseSpec) -> Release:
-    """Insert the release, its checklist and the creator as Project Manager."""
-    for attempt in range(5):
-        try:
-            async with sessions() as session, session.begin():
-                return await _insert(session, spec)
-        except IntegrityError:
-            # Two releases created at once took the same number: take the next one.
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+async def user_time(c: Components, parsed: ParsedDateTime, user_id: str, usage: str, reply: Reply) -> datetime | None:
+    """A typed time as UTC, read in the person's Slack zone unless it carries an offset; None if it
+    cannot be (the person has been told why)."""
+    if parsed.has_offset:
+        return to_utc(parsed, "UTC")
+    tz = await c.directory.user_tz(user_id)
+    if tz is None:
+        await reply(
+            usage_error_message(
+                "I could not read your time zone from Slack just now, so I can't tell when "
+                f"`{parsed.value:%Y-%m-%d %H:%M}` is. Type the time with its UTC offset, "
+                f"e.g. `{parsed.value:%Y-%m-%d %H:%M}+01:00` or `{parsed.value:%Y-%m-%dT%H:%M}Z`.",
+                usage,
+            )
+        )
+        return None
+    try:
+        return to_utc(parsed, tz)
+    except TimeParseError as e:
+        await reply(usage_error_message(str(e), usage))
+        return None
 
 
-async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
-    now = datetime.now(UTC)
-    number = await next_release_number(session, spec.team_id)
-    release = Release(
-        team_id=spec.team_id,
-        number=number,
-        name=spec.name,
-        workload=spec.workload,
-        channel_id=spec.channel_id,
-        cutover_start=spec.cutover_start,
-        cutover_end=spec.cutover_end,
-        timezone=spec.timezone,
-        template_key=spec.template.key,
-        state=ReleaseState.PLANNING.value,
-        created_by=spec.created_by,
-        created_at=now,
-        updated_at=now,
-        version=0,
-        rehearsal_factor=spec.rehearsal_factor,
+def check_window(start_utc: datetime, duration: timedelta) -> str | None:
+    """Why a cutover window cannot be used, or None."""
+    now = utcnow()
+    if start_utc <= now:
+        return f"The cutover start {slack_date(start_utc)} is in the past. Pick a time in the future."
+    if start_utc - now > MAX_LEAD:
+        return "The cutover start is more than two years away. Check the year."
+    if duration <= timedelta(0):
+        return "The cutover window must be longer than zero."
+    return None
+
+
+async def open_new_release_form(c: Components, who: Actor, _release: None, _cmd: NewModal, reply: Reply) -> None:
+    templates = [(k, load_template(k).name) for k in available_templates()]
+    try:
+        await c.client.views_open(trigger_id=who.trigger_id, view=new_release_modal(templates, who.channel_id))
+    except SlackApiError as e:
+        await reply(
+            info_message(
+                f":warning: Slack would not open the form ({e.response.get('error')}). "
+                f"Try again, or use the text form: `{c.settings.slash_command} new <name> --cutover <datetime>`."
+            )
+        )
+
+
+async def create_from_text(c: Components, who: Actor, _release: None, cmd: NewRelease, reply: Reply) -> None:
+    usage = usage_for("new", c.settings.slash_command)
+    if not who.channel_id.startswith(("C", "G")):
+        await reply(
+            usage_error_message(
+                "Run this in the channel where the release will be coordinated, not in a direct message.", usage
+            )
+        )
+        return
+    template = load_template(cmd.template or available_templates()[0])
+    start: datetime | None = None
+    if cmd.cutover is not None:
+        start = await user_time(c, cmd.cutover, who.user_id, usage, reply)
+        if start is None:
+            return
+    await create(
+        c,
+        who,
+        name=cmd.name,
+        workload="",
+        start_utc=start,
+        duration=cmd.duration or template.default_duration,
+        template_key=template.key,
+        reply=reply,
+        rehearsal=cmd.rehearsal,
     )
-    session.add(release)
-    await session.flush()
-    items = []
-    for phase in spec.template.phases:
-        for pos, item in enumerate(phase.items):
-            items.append(
-                ChecklistItem(
-                    release_id=release.id,
-                    phase_key=phase.key,
-                    phase_title=phase.title,
-                    phase_position=phase.position,
-                    position=pos,
-                    key=item.key,
-                    title=item.title,
-                    responsible_roles=list(item.responsible_roles),
-                    approver_roles=list(item.approver_roles),
-                    due_at=due_at(
-                        item, spec.template, spec.cutover_start, spec.cutover_end, spec.rehearsal_factor or 1
-                    ),
-                    window_bound=item.window_bound,
-                    blocks_cutover=item.blocks_cutover,
-                    state="pending",
-                    version=0,
-                )
-            )
-    session.add_all(items)
-    await add_template_plan(session, release, spec.template, now)
-    session.add(
-        RoleAssignment(
-            release_id=release.id,
-            role_key=PROJECT_MANAGER,
-            subject_kind="user",
-            subject_id=spec.created_by,
-            assigned_by=spec.created_by,
-            assigned_at=now,
-        )
+
+
+async def create(
+    c: Components,
+    who: Actor,
+    *,
+    name: str,
+    workload: str,
+    start_utc: datetime | None,
+    duration: timedelta,
+    template_key: str,
+    reply: Reply,
+    rehearsal: int | None = None,
+) -> None:
+    """Create a release; ``start_utc`` may be None only for a rehearsal, whose clock starts now."""
+    template = load_template(template_key)
+    planned = start_utc
+    end_utc: datetime | None = None
+    if rehearsal is not None:
+        problem = None if duration > timedelta(0) else "The cutover window must be longer than zero."
+        start_utc, end_utc = rehearsal_window(template, utcnow(), duration, rehearsal)
+    elif start_utc is None:
+        problem = "`new` needs `--cutover <datetime>`, when the cutover window starts."
+    else:
+        problem = check_window(start_utc, duration)
+        end_utc = start_utc + duration
+    if problem or start_utc is None or end_utc is None:
+        await reply(usage_error_message(problem or "", usage_for("new", c.settings.slash_command)))
+        return
+    release = await store.create_release(
+        c.sessions,
+        store.NewReleaseSpec(
+            team_id=who.team_id,
+            channel_id=who.channel_id,
+            created_by=who.user_id,
+            name=name,
+            workload=workload,
+            cutover_start=start_utc,
+            cutover_end=end_utc,
+            # For reference only (times are stored in UTC and shown in each reader's zone).
+            timezone=await c.directory.user_tz(who.user_id) or "UTC",
+            template=template,
+            rehearsal_factor=rehearsal,
+        ),
     )
-    await session.flush()
-    return release
-
-
-async def delete_release(sessions: async_sessionmaker[AsyncSession], release_id: int) -> None:
-    """Undo a creation whose checklist could not be posted."""
-    async with sessions() as session, session.begin():
-        await session.execute(delete(Release).where(Release.id == release_id))
-
-
-async def assign(
-    session: AsyncSession, release_id: int, role: Role, subjects: Sequence[Subject], by: str
-) -> list[Subject]:
-    """Add holders; returns those that were new."""
-    rows = (
-        (
-            await session.execute(
-                select(RoleAssignment).where(
-                    RoleAssignment.release_id == release_id, RoleAssignment.role_key == role.key
-                )
+    try:
+        await c.live.publish(release.id)
+    except SlackApiError as e:
+        code = str(e.response.get("error"))
+        await store.delete_release(c.sessions, release.id)
+        fix = POST_FIXES.get(code, "Try again in a moment.")
+        await reply(
+            info_message(
+                f":warning: I could not post the checklist here (`{code}`), so the release was not created. {fix}"
             )
         )
-        .scalars()
-        .all()
+        return
+    await reply(
+        release_created_message(release.key, name, start_utc, end_utc, planned, rehearsal, c.settings.slash_command)
     )
-    have = {(r.subject_kind, r.subject_id) for r in rows}
-    added = [s for s in subjects if (s.kind.value, s.id) not in have]
-    now = datetime.now(UTC)
-    for s in added:
-        session.add(
-            RoleAssignment(
-                release_id=release_id,
-                role_key=role.key,
-                subject_kind=s.kind.value,
-                subject_id=s.id,
-                assigned_by=by,
-                assigned_at=now,
+
+
+def _mentions(subjects: list[Subject]) -> str:
+    return ", ".join(s.mention for s in subjects)
+
+
+async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Assign | Unassign, reply: Reply) -> None:
+    verb = "assign" if isinstance(cmd, Assign) else "unassign"
+    if refusal := await manager_refusal(c.directory, release, who.user_id, f"{verb} roles on"):
+        await reply(refusal)
+        return
+    async with c.sessions() as session, session.begin():
+        if isinstance(cmd, Assign):
+            changed = await store.assign(session, release.id, cmd.role, cmd.subjects, who.user_id)
+        else:
+            changed = await store.unassign(session, release.id, cmd.role, cmd.subjects)
+    role = role_name(cmd.role.key)
+    if not changed:
+        await reply(
+            info_message(
+                f"Nothing changed: {_mentions(list(cmd.subjects))} already "
+                f"{'hold' if verb == 'assign' else 'do not hold'} {role} on {release.key}."
             )
         )
-    if added:
-        await bump_release_version(session, release_id)
-    return added
+        return
+    done = "now" if verb == "assign" else "no longer"
+    notice = (
+        f"<@{who.user_id}>: {_mentions(changed)} {done} {'hold' if len(changed) > 1 else 'holds'} "
+        f"*{role}* on {release.key}."
+    )
+    await reply(info_message(f"Done. {notice}"))
+    await post_notice(c, release, notice)
+    c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")
 
 
-async def unassign(session: AsyncSession, release_id: int, role: Role, subjects: Sequence[Subject]) -> list[Subject]:
-    removed = []
-    for s in subjects:
-        result = await session.execute(
-            delete(RoleAssignment).where(
-                RoleAssignment.release_id == release_id,
-                RoleAssignment.role_key == role.key,
-                RoleAssignment.subject_kind == s.kind.value,
-                RoleAssignment.subject_id == s.id,
-            )
-        )
-        if result.rowcount:  # type: ignore[attr-defined]
-            removed.append(s)
-    if removed:
-        await bump_release_version(session, release_id)
-    return removed
+async def post_notice(c: Components, release: ReleaseView, text: str) -> None:
+    """A plain line in the release channel for everyone on the release."""
+    try:
+        await c.client.chat_postMessage(channel=release.channel_id, text=text)
+    except SlackApiError as e:
+        log.warning("notice to %s failed: %s", release.channel_id, e.response.get("error"))
 
 
-async def cancel(session: AsyncSession, release_id: int) -> bool:
-    release = await session.get(Release, release_id)
-    if release is None or ReleaseState(release.state) not in ACTIVE_STATES:
-        return False
-    release.state = ReleaseState.CANCELLED.value
-    release.updated_at = datetime.now(UTC)
-    release.version += 1
-    return True
+async def cancel_release(c: Components, who: Actor, release: ReleaseView, _cmd: Cancel, reply: Reply) -> None:
+    if refusal := await manager_refusal(c.directory, release, who.user_id, "cancel"):
+        await reply(refusal)
+        return
+    async with c.sessions() as session, session.begin():
+        changed = await store.cancel(session, release.id)
+        stopped = await announcement_store.cancel_pending(session, release.id) if changed else 0
+    if not changed:
+        await reply(info_message(f"{release.key} is {release.state.value.replace('_', ' ')}; nothing to cancel."))
+        return
+    extra = f" {stopped} pending announcement deliveries were cancelled." if stopped else ""
+    await reply(info_message(f"Cancelled {release.key}.{extra}"))
+    await post_notice(
+        c, release, f"<@{who.user_id}> cancelled *{release.key}* “{escape(release.name)}”. Its checklist is closed."
+    )
+    c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")

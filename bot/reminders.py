@@ -5,59 +5,54 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from slack_sdk.errors import SlackApiError
 
+from bot.access import people_holding
 from bot.components import Components
 from bot.retro import dm
-from domain.model import ItemState, ReleaseState, SubjectKind
+from bot.slack.replies import payload
+from domain.model import ReleaseView
+from messages.common import Rendered, rendered, section
 from messages.lifecycle import overdue_reminder_message
-from storage.models import ChecklistItem, Release
+from storage import checklist as store
 from storage.queries import load_release_view
 
 log = logging.getLogger(__name__)
 
 
 async def remind_overdue(c: Components, now: datetime) -> int:
-    """DM the holders of each newly overdue post-cutover item's roles, once. Returns items reminded."""
+    """DM the holders of each newly overdue post-cutover item's roles, once. Returns items reminded.
+
+    An item is claimed before anyone is told, so several processes never remind twice. When Slack
+    will not list a user group among its holders (after the client's own retries), the reminder is
+    posted in the release channel mentioning that group, so its members are still told.
+    """
     async with c.sessions() as s:
-        rows = (
-            await s.execute(
-                select(ChecklistItem.id, ChecklistItem.release_id)
-                .join(Release, Release.id == ChecklistItem.release_id)
-                .where(
-                    Release.state.in_([ReleaseState.CUTTING_OVER.value, ReleaseState.COMPLETED.value]),
-                    ChecklistItem.state == ItemState.PENDING.value,
-                    ChecklistItem.reminded_at.is_(None),
-                    ChecklistItem.due_at < now,
-                    ChecklistItem.due_at >= Release.cutover_start,
-                )
-                .limit(100)
-            )
-        ).all()
+        due = await store.overdue_unreminded(s, now)
     reminded = 0
-    for item_id, release_id in rows:
+    for item_id, release_id in due:
         async with c.sessions() as s, s.begin():
-            # Whoever marks it first sends it: several processes may run this.
-            won = await s.execute(
-                update(ChecklistItem)
-                .where(ChecklistItem.id == item_id, ChecklistItem.reminded_at.is_(None))
-                .values(reminded_at=now)
-            )
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            continue
+            if not await store.claim_reminder(s, item_id, now):
+                continue
         async with c.sessions() as s:
             release = await load_release_view(s, release_id)
-        if release is None:
+        item = next((i for i in release.items if i.id == item_id), None) if release else None
+        if release is None or item is None:
             continue
-        item = next(i for i in release.items if i.id == item_id)
-        people: set[str] = set()
-        for role in item.responsible_roles:
-            for subject in release.holders(role):
-                if subject.kind is SubjectKind.USER:
-                    people.add(subject.id)
-                else:
-                    people |= await c.directory.group_members(subject.id)
+        people, unread = await people_holding(c.directory, release, item.responsible_roles)
         for person in sorted(people):
             await dm(c, person, overdue_reminder_message(release, item))
+        if unread:
+            await _tell_groups(c, release, unread, overdue_reminder_message(release, item))
         reminded += 1
     return reminded
+
+
+async def _tell_groups(c: Components, release: ReleaseView, groups: tuple[str, ...], reminder: Rendered) -> None:
+    mentions = " ".join(f"<!subteam^{g}>" for g in groups)
+    try:
+        # A group mention reaches its members even when Slack will not say who they are.
+        addressed = rendered(f"{mentions} {reminder.text}", [section(mentions), *reminder.blocks])
+        await c.client.chat_postMessage(channel=release.channel_id, **payload(addressed))
+    except SlackApiError as e:
+        log.warning("could not post the reminder for %s in %s: %s", groups, release.key, e.response.get("error"))

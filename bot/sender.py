@@ -20,10 +20,9 @@ from datetime import datetime, timedelta
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.replies import payload
+from bot.slack.replies import payload
 from domain.announcements import channels_for
 from domain.model import ReleaseView
 from domain.time import utcnow
@@ -43,11 +42,6 @@ MAX_QUEUED = 3  # claims one channel may hold in this process at a time
 MAX_HOLD = 5.0  # seconds a claimed delivery may wait for its channel before it is queued again
 VIEW_TTL = 1.0  # seconds a rendered release may be reused without asking for its version
 TRANSIENT = (asyncio.TimeoutError, aiohttp.ClientError, OSError)
-
-
-def make_post_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
-    # No automatic retries: a retry after a lost answer could post twice. The sender decides.
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 class Sender:
@@ -249,7 +243,7 @@ class Sender:
                 cached = (now, view)
             self._views[c.release_id] = (now, cached[1])
             if ann is None:
-                ann = await s.get(Announcement, c.announcement_id)
+                ann = await q.get_announcement(s, c.announcement_id)
                 if ann is not None:
                     self._announcements[c.announcement_id] = ann
         return cached[1], ann
@@ -270,7 +264,7 @@ class Sender:
         backoff = min(30.0, 0.5 * 2 ** min(c.attempts, 6))
         await asyncio.sleep(max(backoff, self._settle_after))
         async with self._sessions() as s:
-            row = await s.get(Delivery, c.id)
+            row = await q.get_delivery(s, c.id)
         if row is None:
             return
         ts = await self._find_posted(row)
@@ -338,13 +332,8 @@ class Sender:
         for release_id, dels in by_release.items():
             async with self._sessions() as s:
                 release = await load_release_view(s, release_id)
-                keys = {
-                    d.announcement_id: await s.scalar(
-                        select(Announcement.key).where(Announcement.id == d.announcement_id)
-                    )
-                    or "?"
-                    for d in dels
-                }
+                names = await q.announcement_keys(s, [d.announcement_id for d in dels])
+            keys = {d.announcement_id: names.get(d.announcement_id, "?") for d in dels}
             if release is None:
                 continue
             missed = [(keys[d.announcement_id], d.channel_id, d.due_at) for d in dels if d.state == "missed"]

@@ -10,6 +10,7 @@ in plan time is a day / F from now.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from domain.template import Template
 
@@ -64,3 +65,17 @@ def describe(factor: int) -> str:
 def compressed_time(typed: datetime, now: datetime, factor: int | None) -> datetime:
     """A typed future time on a rehearsal's clock: as far ahead of ``now`` as the plan says, divided by F."""
     return now + (typed - now) / factor if factor else typed
+
+
+class _Placed(Protocol):
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def rehearsal_factor(self) -> int | None: ...
+
+
+def rehearsal_target(release: _Placed) -> str | None:
+    """Where every announcement of a rehearsal goes instead of the stakeholder channels (None: a real release).
+
+    Every announcement a rehearsal makes (template, ad-hoc, rollback) takes its target from here."""
+    return release.channel_id if release.rehearsal_factor else None

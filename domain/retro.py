@@ -29,6 +29,24 @@ _BY_POSITION = "option:"
 Answer = str | int | None
 
 
+# CAF: learn while it is fresh, after the dust settles. A rehearsal runs these on its own clock.
+SURVEY_OPENS_AFTER = timedelta(days=1)  # after the cutover completes
+SURVEY_OPEN_FOR = timedelta(days=7)
+REMIND_BEFORE_CLOSE = timedelta(days=1)  # the one reminder to those who have not answered
+
+
+def survey_times(now: datetime, factor: int | None, *, open_now: bool) -> tuple[datetime, datetime]:
+    """(opens at, closes at) of a survey planned at ``now``: at completion, or opened by hand."""
+    scale = factor or 1
+    opens = now if open_now else now + SURVEY_OPENS_AFTER / scale
+    return opens, opens + SURVEY_OPEN_FOR / scale
+
+
+def reminder_due(closes_at: datetime, factor: int | None, now: datetime) -> bool:
+    """Whether the one reminder before the close is due now."""
+    return closes_at - REMIND_BEFORE_CLOSE / (factor or 1) <= now < closes_at
+
+
 class SurveyState(StrEnum):
     SCHEDULED = "scheduled"
     OPEN = "open"

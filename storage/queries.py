@@ -21,7 +21,7 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from storage.models import ChecklistItem, Release, ReleaseMessage, Survey, SurveyResponse, TeamCounter
+from storage.models import ChecklistItem, Release, Survey, SurveyResponse, TeamCounter
 
 
 def item_view(row: ChecklistItem) -> ItemView:
@@ -119,6 +119,19 @@ async def load_release_header(session: AsyncSession, release_id: int) -> Release
     return release_view(row, with_items=False) if row else None
 
 
+async def team_release_view(session: AsyncSession, release_id: int, team_id: str) -> ReleaseView | None:
+    """The release, if it belongs to this workspace: ids from a payload are checked on the way in."""
+    owner = await session.scalar(select(Release.team_id).where(Release.id == release_id))
+    if owner is None or (team_id and owner != team_id):
+        return None
+    return await load_release_view(session, release_id)
+
+
+async def release_keys(session: AsyncSession, release_ids: Sequence[int]) -> list[str]:
+    rows = await session.execute(select(Release.number).where(Release.id.in_(release_ids)).order_by(Release.number))
+    return [f"REL-{n}" for n in rows.scalars()]
+
+
 async def find_release_id(session: AsyncSession, team_id: str, number: int) -> int | None:
     stmt = select(Release.id).where(Release.team_id == team_id, Release.number == number)
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -161,12 +174,10 @@ async def next_release_number(session: AsyncSession, team_id: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def release_messages(session: AsyncSession, release_id: int) -> Sequence[ReleaseMessage]:
-    stmt = select(ReleaseMessage).where(ReleaseMessage.release_id == release_id).order_by(ReleaseMessage.id)
-    return (await session.execute(stmt)).scalars().all()
-
-
 async def bump_release_version(session: AsyncSession, release_id: int) -> None:
+    """Every change a live checklist shows bumps this, in the transaction that makes the change.
+
+    The live messages compare it before and after a push (bot/live.py): the one way to bump it."""
     await session.execute(update(Release).where(Release.id == release_id).values(version=Release.version + 1))
 
 

@@ -1,16 +1,25 @@
-"""Queries for surveys and for the facts a retrospective reports."""
+"""Surveys in the database: planning, opening, answers, closing, and the facts a retrospective reports."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.retro import ReleaseFacts, SurveyState, SurveyView
-from storage.models import ChecklistItem, Decision, Delivery, Release, Survey, SurveyResponse
+from domain.announcements import DeliveryState
+from domain.model import DecisionKind, DecisionView
+from domain.retro import ReleaseFacts, SurveyState, SurveyView, survey_times
+from domain.retro import release_facts as facts_of
+from storage.models import Decision, Delivery, Release, Survey, SurveyResponse
+from storage.queries import bump_release_version, load_release_view
+
+
+async def get_survey(session: AsyncSession, survey_id: int) -> Survey | None:
+    return await session.get(Survey, survey_id)
 
 
 async def survey_for(session: AsyncSession, release_id: int) -> Survey | None:
@@ -72,53 +81,120 @@ async def rehearsal_factors(session: AsyncSession, release_ids: Sequence[int]) -
     return {rid: f for rid, f in rows.all() if f}
 
 
-async def release_facts(session: AsyncSession, release: Release) -> ReleaseFacts:
-    items = (
+async def release_facts(session: AsyncSession, release_id: int) -> ReleaseFacts:
+    """The facts a retrospective reports, from the release, its decision audit and its deliveries."""
+    release = await load_release_view(session, release_id)
+    assert release is not None
+    rows = (
+        (await session.execute(select(Decision).where(Decision.release_id == release_id).order_by(Decision.id)))
+        .scalars()
+        .all()
+    )
+    decisions = [
+        DecisionView(d.id, d.item_id, DecisionKind(d.kind), d.user_id, d.role_key, d.at, d.reason) for d in rows
+    ]
+    counts = dict(
         (
             await session.execute(
-                select(ChecklistItem)
-                .where(ChecklistItem.release_id == release.id)
-                .order_by(ChecklistItem.phase_position, ChecklistItem.position)
+                select(Delivery.state, func.count()).where(Delivery.release_id == release_id).group_by(Delivery.state)
+            )
+        ).all()
+    )
+    return facts_of(
+        release,
+        decisions,
+        announcements_sent=int(counts.get(DeliveryState.SENT.value, 0)),
+        announcements_failed=int(counts.get(DeliveryState.FAILED.value, 0))
+        + int(counts.get(DeliveryState.MISSED.value, 0)),
+    )
+
+
+# --- survey writes: each state change is guarded, so several processes may try and one wins -------
+
+
+async def plan_survey(session: AsyncSession, release_id: int, now: datetime, factor: int | None) -> Survey:
+    """The survey of a completed release, scheduled to open after the dust settles."""
+    opens, closes = survey_times(now, factor, open_now=False)
+    survey = Survey(
+        release_id=release_id,
+        state=SurveyState.SCHEDULED.value,
+        anonymous=True,
+        salt=secrets.token_hex(16),
+        opens_at=opens,
+        closes_at=closes,
+        invited=0,
+    )
+    session.add(survey)
+    return survey
+
+
+async def open_survey(session: AsyncSession, release_id: int, now: datetime) -> bool:
+    """Open the release's survey now (planned or not yet planned). True for the caller that opened it."""
+    survey = await survey_for(session, release_id)
+    if survey is None:
+        factor = (await rehearsal_factors(session, [release_id])).get(release_id)
+        opens, closes = survey_times(now, factor, open_now=True)
+        session.add(
+            Survey(
+                release_id=release_id,
+                state=SurveyState.OPEN.value,
+                anonymous=True,
+                salt=secrets.token_hex(16),
+                opens_at=opens,
+                closes_at=closes,
+                opened_at=now,
+                invited=0,
             )
         )
-        .scalars()
-        .all()
+        return True
+    result = await session.execute(
+        update(Survey)
+        .where(Survey.id == survey.id, Survey.state == SurveyState.SCHEDULED.value)
+        .values(state=SurveyState.OPEN.value, opened_at=now, opens_at=now)
     )
-    gates = [g for g in items if g.approver_roles]
-    decisions = (
-        (await session.execute(select(Decision).where(Decision.release_id == release.id).order_by(Decision.id)))
-        .scalars()
-        .all()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def close_survey(session: AsyncSession, release_id: int, now: datetime) -> Survey | None:
+    """Close the release's open survey; the survey for the caller that closed it, else None."""
+    survey = await survey_for(session, release_id)
+    if survey is None:
+        return None
+    result = await session.execute(
+        update(Survey)
+        .where(Survey.id == survey.id, Survey.state == SurveyState.OPEN.value)
+        .values(state=SurveyState.CLOSED.value, closed_at=now)
     )
-    titles = {g.id: g.title for g in gates}
-    approved_at: dict[int, datetime] = {}
-    rejections = []
-    for d in decisions:
-        if d.item_id not in titles:
-            continue
-        if d.kind == "approve":
-            approved_at[d.item_id] = d.at
-        elif d.kind in ("undo", "reopen"):
-            approved_at.pop(d.item_id, None)
-        elif d.kind == "reject":
-            rejections.append((titles[d.item_id], d.user_id, d.reason or ""))
-    waits = tuple(
-        (g.title, (approved_at[g.id] - release.created_at) if g.id in approved_at and g.state == "approved" else None)
-        for g in gates
+    return survey if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+async def set_invited(session: AsyncSession, survey_id: int, invited: int) -> None:
+    await session.execute(update(Survey).where(Survey.id == survey_id).values(invited=invited))
+
+
+async def claim_reminder(session: AsyncSession, survey_id: int, now: datetime) -> bool:
+    """The one reminder: True for the caller that may send it."""
+    result = await session.execute(
+        update(Survey)
+        .where(Survey.id == survey_id, Survey.reminded_at.is_(None), Survey.state == SurveyState.OPEN.value)
+        .values(reminded_at=now)
     )
-    rows = await session.execute(
-        select(Delivery.state, func.count()).where(Delivery.release_id == release.id).group_by(Delivery.state)
-    )
-    counts = {state: n for state, n in rows}
-    return ReleaseFacts(
-        planned_start=release.cutover_start,
-        planned_end=release.cutover_end,
-        actual_start=release.actual_start,
-        actual_end=release.actual_end,
-        outcome=release.state,
-        override_reason=release.override_reason,
-        gate_waits=waits,
-        rejections=tuple(rejections),
-        announcements_sent=int(counts.get("sent", 0)),
-        announcements_failed=int(counts.get("failed", 0)) + int(counts.get("missed", 0)),
-    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def save_response(
+    session: AsyncSession, survey_id: int, respondent: str, answers: dict[str, Any], now: datetime
+) -> int | None:
+    """Store or replace one person's answers while the survey is open; the release id, or None if closed."""
+    survey = await session.get(Survey, survey_id)
+    if survey is None or survey.state != SurveyState.OPEN.value:
+        return None
+    existing = await response_of(session, survey_id, respondent)
+    if existing is None:
+        session.add(
+            SurveyResponse(survey_id=survey_id, respondent=respondent, answers=answers, created_at=now, updated_at=now)
+        )
+    else:
+        existing.answers, existing.updated_at = answers, now
+    await bump_release_version(session, survey.release_id)
+    return survey.release_id

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot import releases
 from domain.template import load_template
+from storage import releases
 
 T0 = datetime(2027, 1, 15, 22, 0, tzinfo=UTC)
 

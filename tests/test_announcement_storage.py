@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import announcing, decisions, releases
 from domain.announcements import DeliveryState
 from domain.model import DecisionKind, ItemState
+from storage import announcements as announcing
 from storage import announcements as q
-from storage.models import Announcement, ChecklistItem, Decision, Delivery, Release
+from storage import checklist as decisions
+from storage import releases
+from storage.models import Announcement, ChecklistItem, Decision, Delivery
 from tests.conftest import Db
 from tests.factories import spec
 
@@ -115,9 +117,8 @@ async def test_move_retimes_pending_and_reopens_window_approvals(db: Db) -> None
     )
     new_start = rel.cutover_start + timedelta(days=7)
     async with sessions() as s, s.begin():
-        row = await s.get(Release, rel.id)
         moved = await announcing.move_window(
-            s, row, new_start, new_start + timedelta(hours=4), "UPM", datetime.now(UTC)
+            s, rel.id, new_start, new_start + timedelta(hours=4), "UPM", datetime.now(UTC)
         )
     assert moved.old_start == rel.cutover_start and moved.reopened == (gate.id,) and moved.moved > 0
     async with sessions() as s:
@@ -151,7 +152,7 @@ async def test_cancel_and_missed(db: Db) -> None:
         missed = await q.expire_missed(s, now=now, grace=timedelta(hours=1))
     assert len(missed) == 2
     async with sessions() as s, s.begin():
-        cancelled = await announcing.cancel_pending(s, rel.id, now)
+        cancelled = await announcing.cancel_pending(s, rel.id)
     async with sessions() as s:
         states = (await s.execute(select(Delivery.state).where(Delivery.release_id == rel.id))).scalars().all()
         n_ann = len((await s.execute(select(Announcement.id).where(Announcement.release_id == rel.id))).all())

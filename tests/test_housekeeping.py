@@ -5,17 +5,17 @@ from datetime import timedelta
 from pydantic import SecretStr
 from sqlalchemy import update
 
-from bot import releases
 from bot.components import Components
 from bot.live import LiveMessages
 from bot.reminders import remind_overdue
 from bot.retro import due_work
-from bot.sender import Sender, make_post_client
+from bot.sender import Sender
 from bot.settings import Settings
-from bot.slackapi import Directory, make_client
+from bot.slack.client import Directory, make_client, make_post_client
 from bot.tasks import TaskTracker
 from domain.model import Subject, SubjectKind
 from domain.roles import resolve_role
+from storage import releases
 from storage.models import Release, Survey
 from tests.conftest import Db
 from tests.factories import T0, spec

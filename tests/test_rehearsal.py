@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.grammar import NewRelease, UsageError, parse
+from bot.commands.parser import parse
+from bot.commands.types import NewRelease, UsageError
 from domain.announcements import plan
 from domain.rehearsal import LEAD_IN, describe, factor_problem, plan_lead, rehearsal_window, scaled
 from domain.template import due_at, load_template

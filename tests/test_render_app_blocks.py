@@ -24,8 +24,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.grammar import UsageError, help_overview, parse, usage_for
-from bot.replies import payload
+from bot.commands.parser import parse
+from bot.commands.types import UsageError
+from bot.commands.usage import help_overview, usage_for
+from bot.slack.replies import payload
 from domain.announcements import AnnouncementKind, DeliveryState, StakeholderChannel
 from domain.model import ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
 from domain.retro import SurveyState, SurveyView, summarize

@@ -6,10 +6,11 @@ from contextlib import contextmanager
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import decisions, releases
 from domain.model import DecisionKind, ItemState, ReleaseState, Subject, SubjectKind
 from domain.roles import resolve_role
 from domain.template import load_template
+from storage import checklist as decisions
+from storage import releases
 from storage.models import ChecklistItem, Decision, Release
 from storage.queries import load_release_view
 from tests.factories import T0, spec

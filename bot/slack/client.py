@@ -1,4 +1,4 @@
-"""The few Web API look-ups the rules need, with short-lived caches."""
+"""Web API clients, and the few look-ups the rules need (time zones, user-group members), cached briefly."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
+
+
+def make_post_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
+    """For announcements: no automatic retries, since a retry after a lost answer could post twice.
+    The sender decides (bot/sender.py)."""
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 def make_client(token: str, base_url: str, *, timeout: int = 10) -> AsyncWebClient:
@@ -40,18 +46,24 @@ class Directory:
         self._tz: dict[str, tuple[float, str]] = {}
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
-    async def user_tz(self, user_id: str) -> str:
+    async def user_tz(self, user_id: str) -> str | None:
+        """The person's IANA zone from their Slack profile; None when Slack would not say.
+
+        Never a guess: a time typed without an offset is refused rather than read in a zone the
+        person is not in."""
         hit = self._tz.get(user_id)
         if hit and hit[0] > time.monotonic():
             return hit[1]
         try:
             resp = await self._client.users_info(user=user_id)
-            tz = str((resp.get("user") or {}).get("tz") or "UTC")
         except SlackApiError as e:
-            log.warning("users.info failed for %s: %s; reading times as UTC", user_id, e.response.get("error"))
-            tz = "UTC"
-        self._tz[user_id] = (time.monotonic() + self._ttl, tz)
-        return tz
+            log.warning("users.info failed for %s: %s", user_id, e.response.get("error"))
+            return None
+        tz = (resp.get("user") or {}).get("tz")
+        if not tz:
+            return None
+        self._tz[user_id] = (time.monotonic() + self._ttl, str(tz))
+        return str(tz)
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         hit = self._groups.get(group_id)

@@ -1,7 +1,7 @@
 """The `/release` command language: text in, a typed command or a `UsageError` out.
 
-Pure: no Slack, no database, no clock. Listeners call `parse(text, command=settings.slash_command)` and
-either dispatch the command or show `UsageError.message` plus `UsageError.usage` ephemerally.
+Pure: no Slack, no database, no clock. The dispatcher calls `parse(text, command=settings.slash_command)`
+and either runs the command or shows `UsageError.message` plus `UsageError.usage` ephemerally.
 
 Text arrives as Slack sends it with `should_escape: true`: mentions are markup (`<@U…>`,
 `<!subteam^S…>`), and literal `&`, `<`, `>` typed by the user are entities (`&amp;`, `&lt;`, `&gt;`).
@@ -16,282 +16,49 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal, TypeAlias, TypeVar, cast
+from typing import TypeVar, cast
 
+from bot.commands.types import (
+    CUTOVER_ACTIONS,
+    RETRO_ACTIONS,
+    Announce,
+    Assign,
+    Cancel,
+    Command,
+    CutoverAction,
+    CutoverCommand,
+    Help,
+    ListReleases,
+    Move,
+    NewModal,
+    NewRelease,
+    Retro,
+    RetroAction,
+    RetroStatus,
+    Roles,
+    Schedule,
+    SetChannel,
+    Status,
+    Unassign,
+    UsageError,
+)
+from bot.commands.usage import DEFAULT_COMMAND, VERBS, help_overview, usage_for
+from domain.limits import (
+    ANNOUNCEMENT_TEXT_MAX,
+    COMMAND_TEXT_MAX,
+    CUTOVER_REASON_MAX,
+    CUTOVER_REASON_MIN,
+    RELEASE_NAME_MAX,
+)
 from domain.model import Subject, SubjectKind
 from domain.rehearsal import factor_problem
 from domain.roles import Role, UnknownRole, resolve_role
 from domain.template import AUDIENCES, available_templates
-from domain.timeparse import ParsedDateTime, TimeParseError, parse_datetime, parse_duration
+from domain.timeparse import TimeParseError, parse_datetime, parse_duration
 
-DEFAULT_COMMAND = "/release"
-MAX_TEXT = 2000
-MAX_NAME = 80
-MAX_ANNOUNCEMENT = 2000
 MAX_RELEASE_NUMBER = 10**9
-MIN_REASON = 3
-MAX_REASON = 500
-
-CutoverAction = Literal["start", "complete", "rollback"]
-RetroAction = Literal["open", "close", "status"]
-CUTOVER_ACTIONS: tuple[CutoverAction, ...] = ("start", "complete", "rollback")
-RETRO_ACTIONS: tuple[RetroAction, ...] = ("open", "close", "status")
 
 _T = TypeVar("_T")
-
-
-class UsageError(ValueError):
-    """Bad `/release` input: `message` says what is wrong, `usage` shows the right form."""
-
-    def __init__(self, message: str, usage: str) -> None:
-        self.message = message
-        self.usage = usage
-        super().__init__(message)
-
-
-# --- commands ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Help:
-    topic: str | None  # a verb, or None for the overview
-
-
-@dataclass(frozen=True)
-class NewModal:
-    pass
-
-
-@dataclass(frozen=True)
-class NewRelease:
-    name: str  # plain text: Slack's entity escaping is undone, whitespace collapsed
-    cutover: ParsedDateTime | None  # naive unless the user typed an offset; None only for a rehearsal
-    duration: timedelta | None  # None: the template's default
-    template: str | None  # None: the default template
-    rehearsal: int | None = None  # clock factor of a rehearsal (domain/rehearsal.py)
-
-
-@dataclass(frozen=True)
-class ListReleases:
-    pass
-
-
-@dataclass(frozen=True)
-class Status:
-    release: str | None  # "REL-<n>", or None for the release of the current channel
-
-
-@dataclass(frozen=True)
-class Roles:
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Assign:
-    role: Role
-    subjects: tuple[Subject, ...]  # in the order given, duplicates removed
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Unassign:
-    role: Role
-    subjects: tuple[Subject, ...]
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Cancel:
-    release: str | None
-
-
-@dataclass(frozen=True)
-class SetChannel:
-    audience: str  # one of domain.template.AUDIENCES, lower-case
-    channel_id: str  # C… or G…
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Schedule:
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Move:
-    cutover: ParsedDateTime  # naive unless the user typed an offset: read it in their Slack zone
-    duration: timedelta | None  # None: keep the window's current length
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Announce:
-    """Exactly one of `audience` and `channel_id` is set."""
-
-    audience: str | None
-    channel_id: str | None
-    at: ParsedDateTime
-    text: str  # Slack mrkdwn as it arrived (escapes and user mentions kept), trimmed
-    release: str | None
-
-
-@dataclass(frozen=True)
-class CutoverCommand:
-    """`reason` is set for rollback only, `override` for an overridden start only. Both are plain text:
-    Slack's entity escaping is undone (like a release name), so builders escape them when they show them."""
-
-    action: CutoverAction
-    reason: str | None
-    override: str | None
-    release: str | None
-
-
-@dataclass(frozen=True)
-class Retro:
-    action: RetroAction
-    release: str | None
-
-
-@dataclass(frozen=True)
-class NotYetAvailable:
-    """A verb in the grammar that this version does not implement (none at the moment)."""
-
-    verb: str
-
-
-Command: TypeAlias = (
-    Help
-    | NewModal
-    | NewRelease
-    | ListReleases
-    | Status
-    | Roles
-    | Assign
-    | Unassign
-    | Cancel
-    | SetChannel
-    | Schedule
-    | Move
-    | Announce
-    | CutoverCommand
-    | Retro
-    | NotYetAvailable
-)
-
-
-# --- usage text ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Verb:
-    syntax: str  # after the command name
-    summary: str
-    example: str  # after the command name
-    later: bool = False  # in the grammar, implemented by a later version
-    note: str = ""  # an extra usage line; `{command}` is replaced
-    forms: tuple[str, ...] = ()  # when set, the usage lists these full forms instead of `syntax`
-
-
-_VERBS: dict[str, _Verb] = {
-    "help": _Verb("help [command]", "list the commands, or explain one", "help assign"),
-    "new": _Verb(
-        "new <name> --cutover <datetime> [--duration <dur>] [--template <key>] [--rehearsal <factor>]",
-        "create a release (`new` alone opens a form)",
-        "new Payroll to Azure --cutover 2026-12-05 22:00 --duration 4h",
-        note="`{command} new` alone opens a form. `--rehearsal 60` plays the whole plan 60× faster "
-        "(an hour of plan in a minute), announcements marked REHEARSAL and posted here only; "
-        "`--cutover` is then optional.",
-    ),
-    "list": _Verb("list", "active releases in this workspace", "list"),
-    "status": _Verb("status [REL-n]", "checklist progress (default: this channel's release)", "status REL-3"),
-    "roles": _Verb("roles [REL-n]", "who holds which role", "roles REL-3"),
-    "assign": _Verb(
-        "assign <role> <@person|@group>… [REL-n]", "give people or user groups a role", "assign wbo @dana REL-3"
-    ),
-    "unassign": _Verb("unassign <role> <@person|@group>… [REL-n]", "take a role away", "unassign uat @lee REL-3"),
-    "cancel": _Verb("cancel [REL-n]", "cancel a release", "cancel REL-3"),
-    "channel": _Verb(
-        "channel <audience> <#channel> [REL-n]",
-        "set the stakeholder channel for business, it, support or all",
-        "channel business #payroll-news REL-3",
-        note="Pick the channel from Slack's # autocomplete list. Audiences: " + ", ".join(AUDIENCES) + ".",
-    ),
-    "schedule": _Verb(
-        "schedule [REL-n]", "the announcement plan: when, where, and the state of each", "schedule REL-3"
-    ),
-    "move": _Verb(
-        "move --cutover <datetime> [--duration <dur>] [REL-n]",
-        "move the cutover window (planned announcements move with it)",
-        "move --cutover 2026-12-12 22:00 REL-3",
-        note="Without `--duration` the window keeps its length.",
-    ),
-    "announce": _Verb(
-        "announce <audience|#channel> at <datetime> <text> [REL-n]",
-        "schedule an extra announcement",
-        "announce it at 2026-12-04 09:00 Final runbook is in the channel",
-        note="Audiences: " + ", ".join(AUDIENCES) + ", or a channel picked with #. "
-        "`@channel`, `@here` and `@everyone` are not allowed in the text.",
-    ),
-    "cutover": _Verb(
-        "cutover start|complete|rollback …",
-        "start, complete or roll back the cutover (start checks the go/no-go sign-offs first)",
-        "cutover start REL-3",
-        note="Only a Project Manager may start despite missing sign-offs, with a reason after `--override`. "
-        f"Reasons are {MIN_REASON}–{MAX_REASON} characters; `@channel`, `@here` and `@everyone` are not allowed.",
-        forms=(
-            "cutover start [--override <reason>] [REL-n]",
-            "cutover complete [REL-n]",
-            "cutover rollback <reason> [REL-n]",
-        ),
-    ),
-    "retro": _Verb(
-        "retro open|close|status [REL-n]",
-        "open or close the retrospective survey, or see how many answered",
-        "retro open REL-3",
-    ),
-}
-VERBS: tuple[str, ...] = tuple(_VERBS)
-LATER_VERBS: frozenset[str] = frozenset(v for v, spec in _VERBS.items() if spec.later)
-
-
-def usage_for(verb: str, command: str = DEFAULT_COMMAND) -> str:
-    """The usage line and an example for `verb` (KeyError if it is not a verb)."""
-    spec = _VERBS[verb]
-    first, *more = spec.forms or (spec.syntax,)
-    lines = [f"Usage: `{command} {first}`", *(f"       `{command} {form}`" for form in more)]
-    if spec.note:
-        lines.append(spec.note.replace("{command}", command))
-    lines.append(f"Example: `{command} {spec.example}`")
-    return "\n".join(lines)
-
-
-def help_overview(command: str = DEFAULT_COMMAND) -> str:
-    """The `/release help` answer: every verb with an example, then the shared argument forms."""
-
-    def line(s: _Verb) -> str:
-        return f"• `{command} {s.syntax}` — {s.summary}, e.g. `{command} {s.example}`"
-
-    now = [line(s) for s in _VERBS.values() if not s.later]
-    later = [line(s) for s in _VERBS.values() if s.later]
-    return "\n".join(
-        [
-            f"*`{command}` commands*",
-            *now,
-            *(["*Coming in a later version*", *later] if later else []),
-            "Release keys look like `REL-3`; inside a release's channel you can leave them out.",
-            "Dates: `2026-12-05 22:00` (your Slack time zone) or with an offset, e.g. `2026-12-05T22:00Z`. "
-            "Durations: `90m`, `4h`, `1d`.",
-            "Roles: a slug such as `workload-business-owner`, an alias such as `wbo`, or an unambiguous prefix. "
-            "Pick people and groups from Slack's @ autocomplete.",
-            "Audiences: " + ", ".join(f"`{a}`" for a in AUDIENCES) + ". Pick channels from Slack's # autocomplete.",
-            f"`{command} help <command>` explains one command.",
-        ]
-    )
-
-
-USAGE: dict[str, str] = {verb: usage_for(verb) for verb in VERBS}
-HELP_OVERVIEW: str = help_overview()
 
 
 # --- tokens --------------------------------------------------------------------------------------
@@ -379,18 +146,15 @@ class _Parser:
         return UsageError(message, usage)
 
     def parse(self, text: str) -> Command:
-        if len(text) > MAX_TEXT:
-            raise self.fail(None, f"The text is {len(text):,} characters long; the limit is {MAX_TEXT:,}.")
+        if len(text) > COMMAND_TEXT_MAX:
+            raise self.fail(None, f"The text is {len(text):,} characters long; the limit is {COMMAND_TEXT_MAX:,}.")
         tokens = _tokens(text)
         if not tokens:
             return Help(None)
         verb = tokens[0].text.lower()
         args = tokens[1:]
-        if verb not in _VERBS:
+        if verb not in VERBS:
             raise self.unknown_verb(tokens[0].text)
-        if verb in LATER_VERBS:
-            # Arguments are not checked: whatever they are, the answer is "not yet".
-            return NotYetAvailable(verb)
         if len(args) == 1 and args[0].text.lower() in ("--help", "-h"):
             return Help(verb)
         if verb == "help":
@@ -469,7 +233,7 @@ class _Parser:
         if not args:
             return Help(None)
         topic = args[0].text.lower()
-        if topic not in _VERBS:
+        if topic not in VERBS:
             close = difflib.get_close_matches(topic, VERBS, n=1, cutoff=0.6)
             hint = f" Did you mean `{close[0]}`?" if close else " Commands: " + ", ".join(VERBS) + "."
             raise self.fail("help", f"There is no help on `{_show(args[0].text)}`: it is not a command.{hint}")
@@ -607,8 +371,8 @@ class _Parser:
         bad = _bad_char(name)  # entities can encode control characters too
         if bad is not None:
             raise self.fail("new", f"The release name contains an invisible control character (U+{ord(bad):04X}).")
-        if len(name) > MAX_NAME:
-            raise self.fail("new", f"The release name is {len(name)} characters long; the limit is {MAX_NAME}.")
+        if len(name) > RELEASE_NAME_MAX:
+            raise self.fail("new", f"The release name is {len(name)} characters long; the limit is {RELEASE_NAME_MAX}.")
         return name
 
     # assign / unassign --------------------------------------------------------------------------
@@ -820,8 +584,10 @@ class _Parser:
 
     def check_announcement_text(self, message: str) -> None:
         verb = "announce"
-        if len(message) > MAX_ANNOUNCEMENT:
-            raise self.fail(verb, f"The text is {len(message):,} characters long; the limit is {MAX_ANNOUNCEMENT:,}.")
+        if len(message) > ANNOUNCEMENT_TEXT_MAX:
+            raise self.fail(
+                verb, f"The text is {len(message):,} characters long; the limit is {ANNOUNCEMENT_TEXT_MAX:,}."
+            )
         broadcast = _BROADCAST.search(message)
         if broadcast is not None:
             raise self.fail(
@@ -950,18 +716,23 @@ class _Parser:
         bad = _bad_char(reason)
         if bad is not None:
             raise self.fail(verb, f"The {what} reason contains an invisible control character (U+{ord(bad):04X}).")
-        if len(reason) < MIN_REASON:
+        if len(reason) < CUTOVER_REASON_MIN:
             raise self.fail(
-                verb, f"The {what} reason is too short: write at least {MIN_REASON} characters that others can act on."
+                verb,
+                f"The {what} reason is too short: write at least {CUTOVER_REASON_MIN} characters "
+                "that others can act on.",
             )
-        if len(reason) > MAX_REASON:
-            raise self.fail(verb, f"The {what} reason is {len(reason):,} characters long; the limit is {MAX_REASON}.")
+        if len(reason) > CUTOVER_REASON_MAX:
+            raise self.fail(
+                verb, f"The {what} reason is {len(reason):,} characters long; the limit is {CUTOVER_REASON_MAX}."
+            )
         return reason
 
-    def retro(self, args: Sequence[_Token]) -> Retro:
+    def retro(self, args: Sequence[_Token]) -> Retro | RetroStatus:
         verb = "retro"
         action = cast(RetroAction, self.action(verb, args, RETRO_ACTIONS))
-        return Retro(action, self.only_release(verb, args[1:]))
+        release = self.only_release(verb, args[1:])
+        return RetroStatus(release) if action == "status" else Retro(action, release)
 
 
 def _looks_like_channel(text: str) -> bool:

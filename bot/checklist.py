@@ -1,0 +1,160 @@
+"""Decisions on checklist items: Done, Approve, Reject (with its reason form) and Undo.
+
+Every click is checked on the server, whatever the payload says: the item must exist in this
+workspace, the person must hold a role that may decide, the button must show the item's current
+version. Recording is idempotent (storage/checklist.py), so repeats and races record one decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+
+from bot.access import roles_for
+from bot.components import Components
+from bot.logs import bind
+from bot.slack.payload import Actor
+from bot.slack.replies import Reply, in_channel
+from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
+from domain.policy import NotApplicable, judge, next_state, roles_needed
+from messages.common import Rendered, escape
+from messages.help import info_message, refusal_message
+from messages.modals import reject_modal
+from storage import checklist as store
+from storage.queries import load_release_view
+
+log = logging.getLogger(__name__)
+
+ACTION_WORDS = {
+    DecisionKind.DONE: "mark done",
+    DecisionKind.APPROVE: "approve",
+    DecisionKind.REJECT: "reject",
+    DecisionKind.UNDO: "undo",
+}
+GONE = ":warning: That checklist item no longer exists; nothing changed."
+RACED = (
+    "Someone changed this item just before you; the checklist now shows its current state. "
+    "Nothing was recorded for your click."
+)
+
+
+@dataclass(frozen=True)
+class Go:
+    release: ReleaseView
+    item: ItemView
+    via_role: str | None
+    next_state: ItemState
+
+
+@dataclass(frozen=True)
+class Refuse:
+    message: Rendered
+    release: ReleaseView | None = None
+
+
+@dataclass(frozen=True)
+class StaleButton:
+    """The button was drawn for an older version of the item."""
+
+    release: ReleaseView
+
+
+async def _find(c: Components, team_id: str, item_id: int) -> tuple[ReleaseView, ItemView] | None:
+    async with c.sessions() as session:
+        release_id = await store.release_of_item(session, item_id, team_id)
+        view = await load_release_view(session, release_id) if release_id is not None else None
+    if view is None:
+        return None
+    bind(release=view.key)
+    item = next((i for i in view.items if i.id == item_id), None)
+    return (view, item) if item else None
+
+
+async def _check(c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind) -> Go | Refuse | StaleButton:
+    item_id, version = target
+    found = await _find(c, who.team_id, item_id)
+    if found is None:
+        return Refuse(info_message(GONE))
+    view, item = found
+    held = await roles_for(c.directory, view, who.user_id, roles_needed(item, kind))
+    verdict = judge(view, item, kind, who.user_id, held)
+    if not verdict.allowed:
+        if verdict.allowed_roles:
+            allowed = [(r, view.holders(r)) for r in verdict.allowed_roles]
+            return Refuse(refusal_message(ACTION_WORDS[kind], item.title, allowed), view)
+        return Refuse(info_message(f":no_entry: {verdict.reason}"), view)
+    if item.version != version:
+        return StaleButton(view)
+    nxt = next_state(item, kind)
+    if isinstance(nxt, NotApplicable):
+        return Refuse(info_message(f"“{escape(item.title)}” {nxt.reason}"), view)
+    return Go(view, item, verdict.via_role, nxt)
+
+
+def _teller(c: Components, who: Actor, reply: Reply | None, release: ReleaseView | None) -> Reply | None:
+    """The button's response_url when there is one; after a form, an ephemeral in the release channel."""
+    if reply is not None:
+        return reply
+    return in_channel(c.client, release.channel_id, who.user_id) if release is not None else None
+
+
+async def decide(
+    c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind, *, reason: str | None, reply: Reply | None
+) -> None:
+    """Check and record one decision, then bring the checklist up to date."""
+    checked = await _check(c, who, target, kind)
+    if isinstance(checked, Refuse):
+        if tell := _teller(c, who, reply, checked.release):
+            await tell(checked.message)
+        return
+    if isinstance(checked, StaleButton):
+        async with c.sessions() as session:
+            same = await store.was_same(session, target[0], target[1], kind, who.user_id)
+        await _stale(c, who, checked.release, reply, same=same)
+        return
+    outcome = await store.record(
+        c.sessions,
+        release_id=checked.release.id,
+        item_id=checked.item.id,
+        version=target[1],
+        kind=kind,
+        new_state=checked.next_state,
+        user_id=who.user_id,
+        role_key=checked.via_role,
+        reason=reason,
+    )
+    if isinstance(outcome, store.Stale):
+        await _stale(c, who, checked.release, reply, same=outcome.same)
+        return
+    log.info("%s recorded on %s (decision %s)", kind.value, checked.item.key, outcome.decision_id)
+    await c.live.refresh(checked.release.id)
+
+
+async def _stale(c: Components, who: Actor, release: ReleaseView, reply: Reply | None, *, same: bool) -> None:
+    # A repeat of a decision already recorded (double click, Slack retry) needs no answer.
+    if same:
+        return
+    if tell := _teller(c, who, reply, release):
+        await tell(info_message(RACED))
+    await c.live.refresh(release.id)
+
+
+async def open_reject_form(c: Components, who: Actor, target: tuple[int, int], reply: Reply) -> None:
+    """Reject asks for a reason first: the same checks as a decision, then the form."""
+    checked = await _check(c, who, target, DecisionKind.REJECT)
+    if isinstance(checked, Refuse):
+        await reply(checked.message)
+        return
+    if isinstance(checked, StaleButton):
+        await _stale(c, who, checked.release, reply, same=False)
+        return
+    try:
+        await c.client.views_open(trigger_id=who.trigger_id, view=reject_modal(checked.item, checked.release))
+    except SlackApiError as e:
+        await reply(
+            info_message(
+                f":warning: Slack would not open the reject form ({e.response.get('error')}); click Reject again."
+            )
+        )

@@ -1,0 +1,123 @@
+"""The slash command's dispatch table: one row per command type.
+
+A row says which verb's usage to show, whether the command acts on a release (resolved here, once,
+from `REL-n` or the channel), and what runs: `answer` for quick reads that travel in the ack, `run`
+for everything else, after the ack, as a background task. Adding a verb means a type with its
+grammar, one row here, one flow and one builder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot import announcements, cutover, releases, retro
+from bot.commands import types as t
+from bot.commands.parser import parse
+from bot.commands.usage import help_overview, usage_for
+from bot.components import Components
+from bot.logs import bind
+from bot.slack.payload import Actor, actor
+from bot.slack.replies import apology, ephemeral, via_response_url
+from domain.model import ReleaseView
+from domain.time import utcnow
+from messages.common import Rendered
+from messages.help import help_message, usage_error_message
+from messages.status import release_list_message, roles_message, status_message
+from storage.queries import current_releases, load_release_view, release_view
+
+log = logging.getLogger(__name__)
+
+Answer = Callable[[Components, Actor, Any, Any], Awaitable[Rendered]]
+Run = Callable[..., Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    verb: str  # whose usage explains a refusal
+    answer: Answer | None = None  # a quick read, answered in the ack
+    run: Run | None = None  # (c, who, release, cmd, reply) after the ack
+    on_release: bool = True  # resolve the release before answering or running
+
+
+async def _help(c: Components, _who: Actor, _release: None, cmd: t.Help) -> Rendered:
+    command = c.settings.slash_command
+    return help_message(usage_for(cmd.topic, command) if cmd.topic else help_overview(command))
+
+
+async def _list(c: Components, who: Actor, _release: None, _cmd: t.ListReleases) -> Rendered:
+    async with c.sessions() as session:
+        rows = await current_releases(session, who.team_id)
+        views = [release_view(r) for r in rows]
+    return release_list_message(views, utcnow())
+
+
+async def _status(_c: Components, _who: Actor, release: ReleaseView, _cmd: t.Status) -> Rendered:
+    return status_message(release, utcnow())
+
+
+async def _roles(_c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles) -> Rendered:
+    return roles_message(release)
+
+
+ROUTES: dict[type, Route] = {
+    t.Help: Route("help", answer=_help, on_release=False),
+    t.ListReleases: Route("list", answer=_list, on_release=False),
+    t.NewModal: Route("new", run=releases.open_new_release_form, on_release=False),
+    t.NewRelease: Route("new", run=releases.create_from_text, on_release=False),
+    t.Status: Route("status", answer=_status),
+    t.Roles: Route("roles", answer=_roles),
+    t.Schedule: Route("schedule", answer=announcements.show_schedule),
+    t.RetroStatus: Route("retro", answer=retro.show_status),
+    t.Assign: Route("assign", run=releases.change_roles),
+    t.Unassign: Route("unassign", run=releases.change_roles),
+    t.Cancel: Route("cancel", run=releases.cancel_release),
+    t.SetChannel: Route("channel", run=announcements.set_channel),
+    t.Move: Route("move", run=announcements.move),
+    t.Announce: Route("announce", run=announcements.announce),
+    t.CutoverCommand: Route("cutover", run=cutover.run_command),
+    t.Retro: Route("retro", run=retro.run_command),
+}
+
+
+def register(app: AsyncApp, c: Components) -> None:
+    slash = c.settings.slash_command
+
+    async def on_command(
+        ack: AsyncAck, body: dict[str, Any], command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        try:
+            cmd = parse(str(command.get("text") or ""), slash)
+        except t.UsageError as e:
+            await ack(**ephemeral(usage_error_message(e.message, e.usage)))
+            return
+        route = ROUTES[type(cmd)]
+        who = actor(context, body)
+        release: ReleaseView | None = None
+        if route.on_release:
+            try:
+                async with c.sessions() as session:
+                    release_id = await releases.resolve_release(session, who, getattr(cmd, "release", None), slash)
+                    release = await load_release_view(session, release_id)
+            except releases.ReleaseNotFound as e:
+                await ack(**ephemeral(usage_error_message(str(e), usage_for(route.verb, slash))))
+                return
+            assert release is not None
+            bind(release=release.key)
+        if route.answer is not None:
+            await ack(**ephemeral(await route.answer(c, who, release, cmd)))
+            return
+        assert route.run is not None
+        await ack()
+        reply = via_response_url(respond)
+        c.tasks.spawn(
+            route.run(c, who, release, cmd, reply),
+            context=f"{route.verb} {release.key if release else ''} by {who.user_id}",
+            on_error=apology(reply),
+        )
+
+    app.command(slash)(on_command)

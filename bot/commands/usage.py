@@ -1,0 +1,117 @@
+"""What each `/release` verb looks like: its usage lines, an example, and the help overview.
+
+The parser attaches a verb's usage to every error about it; `help` shows them all. `{command}` is
+the configured slash command (SLASH_COMMAND), never a literal `/release`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.limits import CUTOVER_REASON_MAX, CUTOVER_REASON_MIN
+from domain.template import AUDIENCES
+
+DEFAULT_COMMAND = "/release"
+
+
+@dataclass(frozen=True)
+class _Verb:
+    syntax: str  # after the command name
+    summary: str
+    example: str  # after the command name
+    note: str = ""  # an extra usage line; `{command}` is replaced
+    forms: tuple[str, ...] = ()  # when set, the usage lists these full forms instead of `syntax`
+
+
+_VERBS: dict[str, _Verb] = {
+    "help": _Verb("help [command]", "list the commands, or explain one", "help assign"),
+    "new": _Verb(
+        "new <name> --cutover <datetime> [--duration <dur>] [--template <key>] [--rehearsal <factor>]",
+        "create a release (`new` alone opens a form)",
+        "new Payroll to Azure --cutover 2026-12-05 22:00 --duration 4h",
+        note="`{command} new` alone opens a form. `--rehearsal 60` plays the whole plan 60× faster "
+        "(an hour of plan in a minute), announcements marked REHEARSAL and posted here only; "
+        "`--cutover` is then optional.",
+    ),
+    "list": _Verb("list", "active releases in this workspace", "list"),
+    "status": _Verb("status [REL-n]", "checklist progress (default: this channel's release)", "status REL-3"),
+    "roles": _Verb("roles [REL-n]", "who holds which role", "roles REL-3"),
+    "assign": _Verb(
+        "assign <role> <@person|@group>… [REL-n]", "give people or user groups a role", "assign wbo @dana REL-3"
+    ),
+    "unassign": _Verb("unassign <role> <@person|@group>… [REL-n]", "take a role away", "unassign uat @lee REL-3"),
+    "cancel": _Verb("cancel [REL-n]", "cancel a release", "cancel REL-3"),
+    "channel": _Verb(
+        "channel <audience> <#channel> [REL-n]",
+        "set the stakeholder channel for business, it, support or all",
+        "channel business #payroll-news REL-3",
+        note="Pick the channel from Slack's # autocomplete list. Audiences: " + ", ".join(AUDIENCES) + ".",
+    ),
+    "schedule": _Verb(
+        "schedule [REL-n]", "the announcement plan: when, where, and the state of each", "schedule REL-3"
+    ),
+    "move": _Verb(
+        "move --cutover <datetime> [--duration <dur>] [REL-n]",
+        "move the cutover window (planned announcements move with it)",
+        "move --cutover 2026-12-12 22:00 REL-3",
+        note="Without `--duration` the window keeps its length.",
+    ),
+    "announce": _Verb(
+        "announce <audience|#channel> at <datetime> <text> [REL-n]",
+        "schedule an extra announcement",
+        "announce it at 2026-12-04 09:00 Final runbook is in the channel",
+        note="Audiences: " + ", ".join(AUDIENCES) + ", or a channel picked with #. "
+        "`@channel`, `@here` and `@everyone` are not allowed in the text.",
+    ),
+    "cutover": _Verb(
+        "cutover start|complete|rollback …",
+        "start, complete or roll back the cutover (start checks the go/no-go sign-offs first)",
+        "cutover start REL-3",
+        note="Only a Project Manager may start despite missing sign-offs, with a reason after `--override`. "
+        f"Reasons are {CUTOVER_REASON_MIN}–{CUTOVER_REASON_MAX} characters; "
+        "`@channel`, `@here` and `@everyone` are not allowed.",
+        forms=(
+            "cutover start [--override <reason>] [REL-n]",
+            "cutover complete [REL-n]",
+            "cutover rollback <reason> [REL-n]",
+        ),
+    ),
+    "retro": _Verb(
+        "retro open|close|status [REL-n]",
+        "open or close the retrospective survey, or see how many answered",
+        "retro open REL-3",
+    ),
+}
+VERBS: tuple[str, ...] = tuple(_VERBS)
+
+
+def usage_for(verb: str, command: str = DEFAULT_COMMAND) -> str:
+    """The usage line and an example for `verb` (KeyError if it is not a verb)."""
+    spec = _VERBS[verb]
+    first, *more = spec.forms or (spec.syntax,)
+    lines = [f"Usage: `{command} {first}`", *(f"       `{command} {form}`" for form in more)]
+    if spec.note:
+        lines.append(spec.note.replace("{command}", command))
+    lines.append(f"Example: `{command} {spec.example}`")
+    return "\n".join(lines)
+
+
+def help_overview(command: str = DEFAULT_COMMAND) -> str:
+    """The `/release help` answer: every verb with an example, then the shared argument forms."""
+
+    def line(s: _Verb) -> str:
+        return f"• `{command} {s.syntax}` — {s.summary}, e.g. `{command} {s.example}`"
+
+    return "\n".join(
+        [
+            f"*`{command}` commands*",
+            *(line(s) for s in _VERBS.values()),
+            "Release keys look like `REL-3`; inside a release's channel you can leave them out.",
+            "Dates: `2026-12-05 22:00` (your Slack time zone) or with an offset, e.g. `2026-12-05T22:00Z`. "
+            "Durations: `90m`, `4h`, `1d`.",
+            "Roles: a slug such as `workload-business-owner`, an alias such as `wbo`, or an unambiguous prefix. "
+            "Pick people and groups from Slack's @ autocomplete.",
+            "Audiences: " + ", ".join(f"`{a}`" for a in AUDIENCES) + ". Pick channels from Slack's # autocomplete.",
+            f"`{command} help <command>` explains one command.",
+        ]
+    )
