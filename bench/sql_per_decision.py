@@ -1,6 +1,6 @@
 """SQL statements per decision, for a 10-item and a 60-item checklist: they must be equal.
 
-Counted with a `before_cursor_execute` listener on the engine's sync_engine (PYTHON-NOTES §4.6)
+Counted with a `before_cursor_execute` listener on the engine's sync_engine
 around `storage.checklist.record(...)`, after a warm-up decision, on releases built in-process with
 `storage.releases.create_release` (60 items: the CAF template; 10 items: the same template keeping two
 items per phase). Also reported, for the same two sizes: loading the release view

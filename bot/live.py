@@ -15,16 +15,19 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.model import ReleaseView
 from messages.checklist import phase_messages, summary_message
 from messages.common import Rendered
 from storage import checklist as store
 from storage.queries import load_release_view, release_version
+
+if TYPE_CHECKING:  # types only: the SQL lives in storage/
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

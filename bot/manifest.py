@@ -34,7 +34,7 @@ def manifest(url: str = PLACEHOLDER_URL, command: str = "/release") -> dict[str,
                 "Microsoft's Cloud Adoption Framework: plan change communication, conduct business testing, "
                 "complete the migration, optimize costs and hold a retrospective. It posts the release checklist, "
                 "lets role holders sign off gates with buttons, keeps an audit trail of every decision and "
-                "answers `/release status` for anyone on the release."
+                f"answers `{command} status` for anyone on the release."
             ),
             "background_color": "#1d3557",
         },

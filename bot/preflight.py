@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.slack.replies import payload
 from messages.announcements import preflight_problem_message
 from storage.announcements import channels_to_recheck, record_check
 from storage.queries import load_release_view
+
+if TYPE_CHECKING:  # types only: the SQL lives in storage/
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

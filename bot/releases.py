@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import manager_refusal
 from bot.commands.types import Assign, Cancel, NewModal, NewRelease, Unassign
@@ -31,6 +31,9 @@ from messages.modals import new_release_modal
 from storage import announcements as announcement_store
 from storage import releases as store
 from storage.queries import current_release_ids_in_channel, find_release_id, release_keys
+
+if TYPE_CHECKING:  # types only: the SQL lives in storage/
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -34,8 +34,10 @@ from messages.retro import (
     survey_summary_message,
 )
 from storage import retro as store
-from storage.models import Survey
 from storage.queries import load_release_header, load_release_view
+
+if TYPE_CHECKING:  # types only: the SQL lives in storage/
+    from storage.models import Survey
 
 log = logging.getLogger(__name__)
 

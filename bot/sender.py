@@ -16,11 +16,11 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.slack.replies import payload
 from domain.announcements import channels_for
@@ -29,8 +29,12 @@ from domain.time import utcnow
 from messages.announcements import announcement_message, delivery_failed_message, missed_message
 from storage import announcements as q
 from storage.announcements import stakeholder_channels
-from storage.models import Announcement, Delivery
 from storage.queries import load_release_view, release_version
+
+if TYPE_CHECKING:  # types only: the SQL lives in storage/
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from storage.models import Announcement, Delivery
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Settings from the environment or `.env` (DESIGN.md §3.2)."""
+"""Settings from the environment or `.env` (the table in README.md, "Settings")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Block Kit validation with Slack's error wording and json-pointers (CONTRACTS.md §4).
+"""Block Kit validation with Slack's error wording and json-pointers (the limits of Slack's Block Kit reference).
 
 Slack reports schema failures as ``"<message> [json-pointer:/blocks/2/text/text]"``; the wording
 below follows the strings Slack is known to send ("must be less than 3001 characters", "no more

@@ -1,7 +1,8 @@
 """SlackDriver: plays Slack's side towards the app, sending signed requests over real HTTP.
 
-Payloads follow CONTRACTS.md §3. trigger_ids and response_urls come from the stand-in, so the
-app's follow-up calls (views.open, respond()) are checked exactly as Slack would check them.
+Payloads have the shapes Slack sends (slash commands, block_actions, view_submission, events).
+trigger_ids and response_urls come from the stand-in, so the app's follow-up calls (views.open,
+respond()) are checked exactly as Slack would check them.
 """
 
 from __future__ import annotations
