@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -18,8 +17,6 @@ from starlette.routing import Route
 from bot.components import Components
 from bot.scheduler import start_scheduler
 from storage.db import ping
-
-log = logging.getLogger(__name__)
 
 
 def create_web_app(app: AsyncApp, c: Components) -> Starlette:

@@ -407,6 +407,17 @@ async def move_window(
     template = load_template(release.template_key)
     old_start, old_end = release.cutover_start, release.cutover_end
     release.cutover_start, release.cutover_end, release.updated_at = start, end, now
+    moved, skipped = await _retime_announcements(session, release, template, now)
+    reopened = await _retime_items(session, release, template, by, now)
+    await session.flush()
+    await bump_release_version(session, release.id)
+    return Moved(old_start, old_end, moved, skipped, reopened)
+
+
+async def _retime_announcements(
+    session: AsyncSession, release: Release, template: Template, now: datetime
+) -> tuple[int, int]:
+    """(pending deliveries moved, now in the past and skipped) for the release's new window."""
     moved = skipped = 0
     anns = (
         (
@@ -422,7 +433,7 @@ async def move_window(
         .all()
     )
     for ann in anns:
-        at = retime(template, ann.key, start, end, release.rehearsal_factor or 1)
+        at = retime(template, ann.key, release.cutover_start, release.cutover_end, release.rehearsal_factor or 1)
         if at is None or at == ann.send_at:
             continue
         ann.send_at = at
@@ -433,26 +444,35 @@ async def move_window(
             .values(due_at=at, state=(DeliveryState.PENDING if future else DeliveryState.SKIPPED).value)
         )
         n = int(result.rowcount)  # type: ignore[attr-defined]
-        if future:
-            moved += n
-        else:
+        if not future:
             skipped += n
-        if future:  # announcements skipped for the old window may fit the new one
-            revived = await session.execute(
-                update(Delivery)
-                .where(Delivery.announcement_id == ann.id, Delivery.state == DeliveryState.SKIPPED.value)
-                .values(due_at=at, state=DeliveryState.PENDING.value)
-            )
-            moved += int(revived.rowcount)  # type: ignore[attr-defined]
+            continue
+        moved += n
+        # Announcements skipped for the old window may fit the new one.
+        revived = await session.execute(
+            update(Delivery)
+            .where(Delivery.announcement_id == ann.id, Delivery.state == DeliveryState.SKIPPED.value)
+            .values(due_at=at, state=DeliveryState.PENDING.value)
+        )
+        moved += int(revived.rowcount)  # type: ignore[attr-defined]
+    return moved, skipped
+
+
+async def _retime_items(
+    session: AsyncSession, release: Release, template: Template, by: str, now: datetime
+) -> tuple[int, ...]:
+    """New due dates; window-bound sign-offs reopened (their approval was for the old window)."""
     specs = {i.key: i for i in template.items}
     items = (await session.execute(select(ChecklistItem).where(ChecklistItem.release_id == release.id))).scalars()
     reopened = []
     for item in items:
         spec = specs.get(item.key)
         if spec is not None:
-            item.due_at = due_at(spec, template, start, end, release.rehearsal_factor or 1)
+            item.due_at = due_at(
+                spec, template, release.cutover_start, release.cutover_end, release.rehearsal_factor or 1
+            )
         if item.window_bound and item.state == ItemState.APPROVED.value:
-            # The approval was for the old window: record why it reopened, then ask again.
+            # Record why it reopened, then ask again.
             session.add(
                 Decision(
                     release_id=release.id,
@@ -463,16 +483,14 @@ async def move_window(
                     role_key=None,
                     reason="cutover window moved",
                     at=now,
-                    window_start=start,
-                    window_end=end,
+                    window_start=release.cutover_start,
+                    window_end=release.cutover_end,
                 )
             )
             item.state, item.decided_by, item.decided_at = ItemState.PENDING.value, None, None
             item.version += 1
             reopened.append(item.id)
-    await session.flush()
-    await bump_release_version(session, release.id)
-    return Moved(old_start, old_end, moved, skipped, tuple(reopened))
+    return tuple(reopened)
 
 
 async def cancel_pending(session: AsyncSession, release_id: int) -> int:

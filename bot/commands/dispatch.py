@@ -8,7 +8,6 @@ grammar, one row here, one flow and one builder.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +28,6 @@ from messages.common import Rendered
 from messages.help import help_message, usage_error_message
 from messages.status import release_list_message, roles_message, status_message
 from storage.queries import current_releases, load_release_view, release_view
-
-log = logging.getLogger(__name__)
 
 Answer = Callable[[Components, Actor, Any, Any], Awaitable[Rendered]]
 Run = Callable[..., Coroutine[Any, Any, None]]
