@@ -115,7 +115,7 @@ async def measure(
                     by="UPM",
                     now=now,
                 )
-        sender = Sender(sessions, make_post_client(TOKEN, api.base_url), worker_id="bench")
+        sender = Sender(sessions, make_post_client(TOKEN, api.base_url), worker_id="bench", command="/release")
         await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
         t0 = time.monotonic()
         while sender.sent < announcements:

@@ -21,10 +21,11 @@ from domain.announcements import channels_for
 from domain.model import ReleaseView
 from domain.rehearsal import compressed_time
 from domain.time import utcnow
-from messages.announcements import channel_added_message, moved_message, schedule_message
 from messages.common import Rendered
 from messages.dates import slack_date
 from messages.help import info_message, usage_error_message
+from messages.schedule import schedule_message
+from messages.team_notices import channel_added_message, moved_message
 from storage import announcements as store
 from storage.queries import load_release_view
 
@@ -35,7 +36,7 @@ async def show_schedule(c: Components, _who: Actor, release: ReleaseView, _cmd: 
     async with c.sessions() as s:
         anns = await store.schedule(s, release.id)
         channels = await store.stakeholder_channels(s, release.id)
-    return schedule_message(release, anns, channels, utcnow())
+    return schedule_message(release, anns, channels, utcnow(), command=c.settings.slash_command)
 
 
 async def set_channel(c: Components, who: Actor, release: ReleaseView, cmd: SetChannel, reply: Reply) -> None:
@@ -46,7 +47,9 @@ async def set_channel(c: Components, who: Actor, release: ReleaseView, cmd: SetC
     now = utcnow()
     async with c.sessions() as s, s.begin():
         _new, pending = await store.add_channel(s, release.id, cmd.audience, cmd.channel_id, who.user_id, now, problem)
-    await reply(channel_added_message(release, cmd.audience, cmd.channel_id, problem, pending))
+    await reply(
+        channel_added_message(release, cmd.audience, cmd.channel_id, problem, pending, command=c.settings.slash_command)
+    )
 
 
 async def move(c: Components, who: Actor, release: ReleaseView, cmd: Move, reply: Reply) -> None:

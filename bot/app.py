@@ -38,6 +38,7 @@ def build_components(settings: Settings) -> Components:
         sessions,
         make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout),
         worker_id=worker_id(),
+        command=settings.slash_command,
         grace=timedelta(seconds=settings.announcement_grace),
         # Longer than any post of a live sender can take, so only abandoned claims look stale.
         stale_after=timedelta(seconds=2 * settings.slack_timeout + 5),

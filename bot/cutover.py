@@ -51,13 +51,13 @@ async def transition(
     held = await roles_for(c.directory, release, who.user_id, ALLOWED_ROLES[action] + OVERRIDE_ROLES)
     if not (who.user_id == release.created_by or held & set(ALLOWED_ROLES[action])):
         allowed = [(r, release.holders(r)) for r in ALLOWED_ROLES[action]]
-        await reply(refusal_message(ACTION_WORDS[action], release.key, allowed))
+        await reply(refusal_message(ACTION_WORDS[action], release.key, allowed, command=c.settings.slash_command))
         return False
     command = c.settings.slash_command
     if action == "start":
         missing = missing_for_start(release)
         if missing and not override:
-            await reply(gonogo_refusal_message(release, missing, command))
+            await reply(gonogo_refusal_message(release, missing, command=command))
             return False
         if override and not (who.user_id == release.created_by or held & set(OVERRIDE_ROLES)):
             await reply(info_message(":no_entry: Only a Project Manager may override the go/no-go."))
@@ -65,7 +65,7 @@ async def transition(
         if not missing:
             override = None  # nothing to override
     if action == "complete" and (missing := missing_for_complete(release)):
-        await reply(complete_refusal_message(release, missing, command))
+        await reply(complete_refusal_message(release, missing, command=command))
         return False
     now = utcnow()
     async with c.sessions() as s, s.begin():

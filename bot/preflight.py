@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.replies import payload
-from messages.announcements import preflight_problem_message
+from messages.team_notices import preflight_problem_message
 from storage.announcements import channels_to_recheck, record_check
 from storage.queries import load_release_view
 
@@ -47,7 +47,7 @@ async def check_channel(client: AsyncWebClient, channel_id: str, *, join: bool =
 
 
 async def recheck_before_sends(
-    sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, now: datetime
+    sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, now: datetime, *, command: str
 ) -> int:
     """A day before a send, check its channel again; tell the release channel about new problems."""
     async with sessions() as s:
@@ -64,7 +64,8 @@ async def recheck_before_sends(
             continue
         try:
             await client.chat_postMessage(
-                channel=release.channel_id, **payload(preflight_problem_message(release, row.channel_id, problem))
+                channel=release.channel_id,
+                **payload(preflight_problem_message(release, row.channel_id, problem, command=command)),
             )
         except SlackApiError as e:
             log.warning("could not report preflight problem: %s", e.response.get("error"))

@@ -203,7 +203,9 @@ async def create(
         )
         return
     await reply(
-        release_created_message(release.key, name, start_utc, end_utc, planned, rehearsal, c.settings.slash_command)
+        release_created_message(
+            release.key, name, start_utc, end_utc, planned, rehearsal, command=c.settings.slash_command
+        )
     )
 
 

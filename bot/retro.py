@@ -58,7 +58,7 @@ async def show_status(c: Components, _who: Actor, release: ReleaseView, _cmd: Re
     async with c.sessions() as s:
         survey = await store.survey_for(s, release.id)
         view = await store.survey_view(s, survey) if survey else None
-    return retro_status_message(release, view, c.settings.slash_command)
+    return retro_status_message(release, view, command=c.settings.slash_command)
 
 
 async def run_command(c: Components, who: Actor, release: ReleaseView, cmd: Retro, reply: Reply) -> None:

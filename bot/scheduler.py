@@ -34,7 +34,7 @@ def start_scheduler(c: Components) -> AsyncIOScheduler:
     )
 
     async def preflight() -> None:
-        await recheck_before_sends(c.sessions, c.client, utcnow())
+        await recheck_before_sends(c.sessions, c.client, utcnow(), command=c.settings.slash_command)
 
     scheduler.add_job(
         preflight,

@@ -26,7 +26,8 @@ from bot.slack.replies import payload
 from domain.announcements import channels_for
 from domain.model import ReleaseView
 from domain.time import utcnow
-from messages.announcements import announcement_message, delivery_failed_message, missed_message
+from messages.stakeholder_notices import NoWordingError, announcement_message
+from messages.team_notices import delivery_failed_message, missed_message
 from storage import announcements as q
 from storage.announcements import stakeholder_channels
 from storage.queries import load_release_view, release_version
@@ -55,6 +56,7 @@ class Sender:
         client: AsyncWebClient,
         *,
         worker_id: str,
+        command: str,
         grace: timedelta = timedelta(hours=1),
         batch: int = 50,
         stale_after: timedelta = timedelta(seconds=30),
@@ -64,6 +66,7 @@ class Sender:
         self._sessions = sessions
         self._client = client
         self.worker_id = worker_id
+        self._command = command  # the slash command, as hints in reports name it
         self._grace = grace
         self._batch = batch
         self._stale_after = stale_after
@@ -170,16 +173,23 @@ class Sender:
             async with self._sessions() as s, s.begin():
                 await q.mark_failed(s, c, self.worker_id, error="release_deleted")
             return True
-        r = announcement_message(
-            release,
-            ann.key,
-            ann.purpose,
-            tuple(ann.audiences),
-            ann.text,
-            self._clock(),
-            rehearsal=release.rehearsal_factor is not None,
-            rehearsal_channels=await self._rehearsal_channels(release, tuple(ann.audiences)),
-        )
+        try:
+            r = announcement_message(
+                release,
+                ann.key,
+                tuple(ann.audiences),
+                ann.text,
+                self._clock(),
+                command=self._command,
+                rehearsal=release.rehearsal_factor is not None,
+                rehearsal_channels=await self._rehearsal_channels(release, tuple(ann.audiences)),
+            )
+        except NoWordingError as e:
+            # A template announcement nobody wrote words for: reported to the release channel, never stuck.
+            log.error("%s", e)
+            async with self._sessions() as s, s.begin():
+                await q.mark_failed(s, c, self.worker_id, error="no_wording")
+            return True
         started = time.monotonic()
         try:
             resp = await self._client.chat_postMessage(
@@ -341,9 +351,11 @@ class Sender:
             if release is None:
                 continue
             missed = [(keys[d.announcement_id], d.channel_id, d.due_at) for d in dels if d.state == "missed"]
-            messages = [missed_message(release, missed)] if missed else []
+            messages = [missed_message(release, missed, command=self._command)] if missed else []
             messages += [
-                delivery_failed_message(release, keys[d.announcement_id], d.channel_id, d.error or "unknown_error")
+                delivery_failed_message(
+                    release, keys[d.announcement_id], d.channel_id, d.error or "unknown_error", command=self._command
+                )
                 for d in dels
                 if d.state == "failed"
             ]

@@ -28,6 +28,32 @@ class AnnouncementKind(StrEnum):
     ADHOC = "adhoc"
 
 
+class NoticeKey(StrEnum):
+    """The keys of the stakeholder notices the app has wording for, as templates and the database store them.
+
+    Members compare and hash equal to the stored strings. Two stored keys differ by one letter and mean
+    different things, so the names here say what each one is: ``WINDOW_END`` (``ann.outcome``, when the
+    cutover window ends) and ``RESULTS_SUMMARY`` (``ann.outcomes``, weeks later). Never rename a value:
+    existing announcement rows and templates hold them.
+    """
+
+    INITIAL = "ann.initial"
+    IT_OPS = "ann.it_ops"
+    FREEZE = "ann.freeze"
+    REMINDER = "ann.reminder"
+    STARTED = "ann.started"
+    # At the end of the cutover window: complete, rolled back, or still to be confirmed.
+    WINDOW_END = "ann.outcome"
+    POST_CHECK = "ann.post_check"
+    HYPERCARE_END = "ann.hypercare_end"
+    DECOM_NOTICE = "ann.decom_notice"
+    DECOM_DONE = "ann.decom_done"
+    # Weeks after the cutover: how the migration went (cost against the baseline, performance, incidents).
+    RESULTS_SUMMARY = "ann.outcomes"
+    # In no template: the app adds it to every audience when a cutover is rolled back.
+    ROLLBACK = "ann.rollback"
+
+
 @dataclass(frozen=True)
 class PlannedAnnouncement:
     key: str

@@ -31,6 +31,19 @@ TO_STATE: dict[str, ReleaseState] = {
 }
 
 
+def cutover_actions(state: ReleaseState) -> tuple[Action, ...]:
+    """The cutover steps the checklist summary offers as buttons in this state, in the order they are drawn.
+
+    Only steps the state allows (see FROM_STATES), but not all of them: a completed release can still be
+    rolled back by command, yet the summary offers no button for it once the cutover is over.
+    """
+    if state in (ReleaseState.PLANNING, ReleaseState.READY):
+        return ("start",)
+    if state is ReleaseState.CUTTING_OVER:
+        return ("complete", "rollback")
+    return ()
+
+
 def wrong_state(release: ReleaseView, action: Action) -> str | None:
     """Why the release cannot take this step now, or None."""
     if release.state in FROM_STATES[action]:

@@ -108,8 +108,29 @@ def judge(
     return Verdict(False, reason=why, allowed_roles=needed)
 
 
+def item_actions(item: ItemView) -> tuple[DecisionKind, ...]:
+    """The decisions the checklist offers on an item in its state, in the order they are drawn.
+
+    Each one is a decision `next_state` accepts: a pending gate is approved or rejected; a rejected one
+    approved after all or reopened; a decided item (done task, approved gate) can only be undone.
+    """
+    if not item.is_gate:
+        return (DecisionKind.DONE,) if item.state is ItemState.PENDING else (DecisionKind.UNDO,)
+    if item.state is ItemState.PENDING:
+        return (DecisionKind.APPROVE, DecisionKind.REJECT)
+    if item.state is ItemState.REJECTED:
+        return (DecisionKind.APPROVE, DecisionKind.UNDO)
+    return (DecisionKind.UNDO,)
+
+
 def is_overdue(item: ItemView, now: datetime) -> bool:
-    return not item.is_complete and item.due_at < now
+    """Pending past its due time.
+
+    A rejected gate is not counted even when its due time has passed: it is already shown as rejected,
+    with the reason, and what it waits for is a fix, not a late decision. The one overdue reminder goes
+    to the same items.
+    """
+    return item.state is ItemState.PENDING and item.due_at < now
 
 
 def may_manage(release: ReleaseView, user_id: str, user_roles: frozenset[str]) -> bool:

@@ -20,6 +20,9 @@ Closed and cancelled releases render without buttons: nothing there can change a
 The summary also carries the lifecycle buttons while the cutover can still move (actions block
 ``release-actions``, ``value`` = ``str(release.id)``): ``release.start`` in planning and ready;
 ``release.complete`` and ``release.rollback`` while cutting over.
+
+Which decisions an item offers (``domain.policy.item_actions``) and which cutover steps a release
+offers (``domain.lifecycle.cutover_actions``) are rules of the domain; this module only draws them.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from domain.model import ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+from domain.lifecycle import Action, cutover_actions
+from domain.model import CURRENT_STATES, DecisionKind, ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+from domain.policy import is_overdue, item_actions
 from domain.rehearsal import describe
 
 from . import ids
@@ -51,7 +56,6 @@ from .common import (
     context,
     escape,
     header,
-    is_overdue,
     one_line,
     pack_lines,
     percent,
@@ -67,11 +71,10 @@ from .common import (
 from .dates import slack_date, slack_window
 
 ITEM_TITLE_MAX = 150
-REASON_MAX = 200  # the checklist shows the start of a reason; /release status shows more
+REASON_SHOWN = 200  # the checklist shows the start of a reason; /release status shows more
 LIFECYCLE_REASON_MAX = 300
 RETRO_LINE_MAX = 200
 SUMMARY_TITLE_MAX = 100
-_FROZEN_STATES = frozenset({ReleaseState.CLOSED, ReleaseState.CANCELLED})
 # Room for a part's header and progress context, whatever their final wording.
 _PART_OVERHEAD_BLOCKS = 2
 _PART_OVERHEAD_CHARS = HEADER_TEXT_MAX + 350
@@ -111,24 +114,23 @@ _UNDO_CONFIRM = ConfirmObject(
 )
 
 
-def _gate_buttons(item: ItemView) -> list[ButtonElement]:
-    if item.state is ItemState.PENDING:
-        return [
-            _button("Approve", ids.ITEM_APPROVE, item, style="primary"),
-            _button("Reject", ids.ITEM_REJECT, item, style="danger"),
-        ]
-    if item.state is ItemState.REJECTED:
-        return [
-            _button("Approve", ids.ITEM_APPROVE, item, style="primary"),
-            _button("Undo", ids.ITEM_UNDO, item, confirm=_UNDO_CONFIRM),
-        ]
-    return [_button("Undo", ids.ITEM_UNDO, item, confirm=_UNDO_CONFIRM)]
+# How each decision domain.policy.item_actions offers is drawn: (label, action id, style).
+_ITEM_BUTTONS: dict[DecisionKind, tuple[str, str, str | None]] = {
+    DecisionKind.DONE: ("Done", ids.ITEM_DONE, None),
+    DecisionKind.APPROVE: ("Approve", ids.ITEM_APPROVE, "primary"),
+    DecisionKind.REJECT: ("Reject", ids.ITEM_REJECT, "danger"),
+    DecisionKind.UNDO: ("Undo", ids.ITEM_UNDO, None),
+}
 
 
-def _task_button(item: ItemView) -> ButtonElement:
-    if item.state is ItemState.PENDING:
-        return _button("Done", ids.ITEM_DONE, item)
-    return _button("Undo", ids.ITEM_UNDO, item)
+def _item_buttons(item: ItemView) -> list[ButtonElement]:
+    buttons = []
+    for kind in item_actions(item):
+        label, action_id, style = _ITEM_BUTTONS[kind]
+        # Only a sign-off's undo asks first: marking a task not done again costs nobody anything.
+        confirm = _UNDO_CONFIRM if kind is DecisionKind.UNDO and item.is_gate else None
+        buttons.append(_button(label, action_id, item, style=style, confirm=confirm))
+    return buttons
 
 
 def decision_text(item: ItemView) -> str | None:
@@ -159,18 +161,20 @@ def item_text(item: ItemView, overdue: bool) -> str:
     if decided:
         lines.append(decided)
     if item.state is ItemState.REJECTED and item.reason and item.reason.strip():
-        lines.append(f"> {clip(one_line(item.reason), REASON_MAX)}")
+        lines.append(f"> {clip(one_line(item.reason), REASON_SHOWN)}")
     return "\n".join(lines)
 
 
 def item_blocks(item: ItemView, *, overdue: bool, buttons: bool = True) -> list[Block]:
     block_id = ids.item_block(item.id)
     text = item_text(item, overdue)
+    drawn = _item_buttons(item) if buttons else []
     if not item.is_gate:
-        return [section(text, block_id=block_id, accessory=_task_button(item) if buttons else None)]
+        # A task offers one decision at a time, so its button fits beside the text.
+        return [section(text, block_id=block_id, accessory=drawn[0] if drawn else None)]
     blocks: list[Block] = [section(text, block_id=block_id)]
-    if buttons:
-        blocks.append(ActionsBlock(block_id=f"{block_id}-actions", elements=_gate_buttons(item)))
+    if drawn:
+        blocks.append(ActionsBlock(block_id=f"{block_id}-actions", elements=drawn))
     return blocks
 
 
@@ -190,7 +194,7 @@ def _worst_cost_of(item: ItemView) -> tuple[int, int]:
         replace(item, state=ItemState.PENDING),
         replace(item, state=ItemState.DONE, decided_by=_WORST_USER, decided_at=decided),
         replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided),
-        replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided, reason="&" * REASON_MAX),
+        replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided, reason="&" * REASON_SHOWN),
     ]
     chars = max(text_length(item_blocks(v, overdue=True)) for v in variants)
     return (2 if item.is_gate else 1), chars
@@ -249,7 +253,8 @@ def _phase_progress(release: ReleaseView, phase: PhaseView, now: datetime) -> st
 def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tuple[Rendered, ...]:
     """One Rendered per part of the phase, in order; see the module docstring for the layout."""
     parts = plan_parts(phase)
-    buttons = release.state not in _FROZEN_STATES
+    # The states in which policy.judge accepts a decision; elsewhere a button could only be refused.
+    buttons = release.state in CURRENT_STATES
     status = _phase_progress(release, phase, now)
     out: list[Rendered] = []
     for k, items in enumerate(parts, start=1):
@@ -369,26 +374,29 @@ _ROLLBACK_CONFIRM = ConfirmObject(
 )
 
 
+# How each step domain.lifecycle.cutover_actions offers is drawn: (label, action id, style, confirmation).
+_CUTOVER_BUTTONS: dict[Action, tuple[str, str, str, ConfirmObject]] = {
+    "start": ("Start cutover", ids.RELEASE_START, "primary", _START_CONFIRM),
+    "complete": ("Complete", ids.RELEASE_COMPLETE, "primary", _COMPLETE_CONFIRM),
+    "rollback": ("Roll back", ids.RELEASE_ROLLBACK, "danger", _ROLLBACK_CONFIRM),
+}
+
+
 def lifecycle_actions(release: ReleaseView) -> ActionsBlock | None:
     """The summary's lifecycle buttons for the release's state, or None when the cutover can't move."""
-
-    def button(label: str, action_id: str, style: str, confirm: ConfirmObject) -> ButtonElement:
-        return ButtonElement(
-            text=PlainTextObject(text=label, emoji=True),
-            action_id=action_id,
-            value=str(release.id),
-            style=style,
-            confirm=confirm,
+    elements = []
+    for action in cutover_actions(release.state):
+        label, action_id, style, confirm = _CUTOVER_BUTTONS[action]
+        elements.append(
+            ButtonElement(
+                text=PlainTextObject(text=label, emoji=True),
+                action_id=action_id,
+                value=str(release.id),
+                style=style,
+                confirm=confirm,
+            )
         )
-
-    if release.state in (ReleaseState.PLANNING, ReleaseState.READY):
-        elements = [button("Start cutover", ids.RELEASE_START, "primary", _START_CONFIRM)]
-    elif release.state is ReleaseState.CUTTING_OVER:
-        elements = [
-            button("Complete", ids.RELEASE_COMPLETE, "primary", _COMPLETE_CONFIRM),
-            button("Roll back", ids.RELEASE_ROLLBACK, "danger", _ROLLBACK_CONFIRM),
-        ]
-    else:
+    if not elements:
         return None
     return ActionsBlock(block_id=ids.RELEASE_ACTIONS_BLOCK, elements=elements)
 

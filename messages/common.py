@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -275,10 +274,6 @@ def state_label(state: ReleaseState) -> str:
     return STATE_LABELS.get(state, str(state))
 
 
-def is_overdue(item: ItemView, now: datetime) -> bool:
-    return item.state is ItemState.PENDING and item.due_at < now
-
-
 def progress(items: Iterable[ItemView]) -> tuple[int, int]:
     """(complete, total): done items and approved gates count as complete."""
     done = total = 0
@@ -298,6 +293,28 @@ def mentions(subjects: Iterable[Subject]) -> str:
 
 def user_mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+CODE_TEXT_MAX = 100
+
+
+def code_text(text: str, limit: int = CODE_TEXT_MAX) -> str:
+    """Text for inside a code span: escaped, one line, no backtick that would end the span early."""
+    return clip(one_line(text).replace("`", "'"), limit)
+
+
+def channel_mention(channel_id: str) -> str:
+    """``<#C…>`` for a real channel id; anything else is shown as escaped text, never as markup."""
+    return f"<#{channel_id}>" if _CHANNEL_ID.fullmatch(channel_id) else f"`{code_text(channel_id)}`"
+
+
+def command_text(command: str) -> str:
+    """The configured slash command (``SLASH_COMMAND``, ``/release`` by default) for inside a code span.
+
+    Builders that tell a person what to type take the command as a parameter and never spell it out.
+    """
+    return code_text(command)
 
 
 def role_names(keys: Iterable[str]) -> str:

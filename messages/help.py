@@ -26,6 +26,7 @@ from .common import (
     TEXT_BUDGET,
     Rendered,
     clip,
+    command_text,
     cut_markup,
     escape,
     header,
@@ -62,12 +63,12 @@ def _budgeted(text: str) -> str:
     return cut_markup(text, TEXT_BUDGET)
 
 
-def help_message(overview: str) -> Rendered:
+def help_message(overview: str, *, command: str) -> Rendered:
     """``overview`` is the verb list with examples, as mrkdwn (``<name>`` placeholders are fine)."""
     body = _budgeted(sanitize_mrkdwn(overview))
-    blocks: list[Block] = [header("Cutover · /release help")]
+    blocks: list[Block] = [header(f"Cutover · {command_text(command)} help")]
     blocks += [section(t) for t in _paragraph_sections(body, MAX_BLOCKS - len(blocks))]
-    return rendered("Cutover: /release help", blocks)
+    return rendered(f"Cutover: {command_text(command)} help", blocks)
 
 
 def usage_error_message(message: str, usage: str) -> Rendered:
@@ -90,7 +91,9 @@ def info_message(text: str, *, plain: bool = False) -> Rendered:
     return rendered(body, [section(t) for t in _paragraph_sections(body, MAX_BLOCKS)])
 
 
-def refusal_message(action: str, item_title: str, allowed: Sequence[tuple[str, tuple[Subject, ...]]]) -> Rendered:
+def refusal_message(
+    action: str, item_title: str, allowed: Sequence[tuple[str, tuple[Subject, ...]]], *, command: str
+) -> Rendered:
     """Why a click was refused: who may ``action`` the item instead. ``allowed`` pairs a role key
     with the users and groups that hold it (empty when nobody does)."""
     what = f"*{clip(one_line(action), 100)}* “{clip(one_line(item_title), 200)}”"
@@ -103,7 +106,7 @@ def refusal_message(action: str, item_title: str, allowed: Sequence[tuple[str, t
             else:
                 who = (
                     f"nobody yet — ask the {escape(role_name(PROJECT_MANAGER))} to "
-                    f"`/release assign {escape(key)} @someone`"
+                    f"`{command_text(command)} assign {escape(key)} @someone`"
                 )
             lines.append(f"• *{escape(role_name(key))}*: {who}")
     else:
@@ -122,10 +125,12 @@ def release_created_message(
     end: datetime,
     planned: datetime | None,
     rehearsal: int | None,
+    *,
     command: str,
 ) -> Rendered:
     """The creator's confirmation; ``planned`` is the cutover typed for a rehearsal, if any."""
-    nxt = f"You are its Project Manager. Next: `{command} assign <role> @person` (see `{command} roles`)."
+    cmd = command_text(command)
+    nxt = f"You are its Project Manager. Next: `{cmd} assign <role> @person` (see `{cmd} roles`)."
     if rehearsal is None:
         return info_message(f"Created *{key}* “{escape(name)}”: cutover {slack_window(start, end)}. {nxt}")
     of = f" of the plan for {slack_date(planned)}" if planned is not None else ""

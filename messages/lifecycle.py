@@ -3,9 +3,10 @@ when the cutover starts, completes or rolls back, the one reminder for an overdu
 "Roll back" modal.
 
 ``rollback_modal`` — callback_id ``release.rollback``, private_metadata ``str(release.id)``; one
-input, block_id ``reason`` / action_id ``reason`` (multiline plain_text_input, required, 3–500
-chars, the same bounds as ``/release cutover rollback <reason>``). Slack only enforces the lengths:
-the app still refuses a whitespace-only reason with ``response_action: errors`` on ``reason``.
+input, block_id ``reason`` / action_id ``reason`` (multiline plain_text_input, required,
+``CUTOVER_REASON_MIN``–``CUTOVER_REASON_MAX`` chars from ``domain.limits``, the same bounds as
+``/release cutover rollback <reason>``). Slack only enforces the lengths: the app still refuses a
+whitespace-only reason with ``response_action: errors`` on ``reason``.
 
 Reasons and override reasons are plain text (typed into a modal, or unescaped by the grammar) and
 are escaped here; people are mentioned by their Slack ids only.
@@ -21,17 +22,19 @@ from typing import Literal
 from slack_sdk.models.blocks import Block, PlainTextObject
 from slack_sdk.models.views import View
 
+from domain.limits import CUTOVER_REASON_MAX, CUTOVER_REASON_MIN
 from domain.model import ItemState, ItemView, ReleaseView
 from domain.roles import PROJECT_MANAGER, role_name
 
 from . import ids
-from .announcements import channel_mention
 from .checklist import release_title
 from .common import (
     MAX_BLOCKS,
     TEXT_BUDGET,
     Rendered,
+    channel_mention,
     clip,
+    command_text,
     context,
     escape,
     one_line,
@@ -48,8 +51,8 @@ from .status import holders_text
 
 LifecycleAction = Literal["started", "completed", "rolled_back"]
 
-REASON_MIN = 3
-REASON_MAX = 500
+# A reason is posted whole: its input limit already keeps it short enough for a notice.
+REASON_SHOWN = CUTOVER_REASON_MAX
 TITLE_MAX = 150
 REFUSAL_REASON_MAX = 300
 MISSING_SHOWN = 25
@@ -65,11 +68,6 @@ def safe_mention(user_id: str) -> str:
 
 def _quote(text: str, limit: int) -> str:
     return f"“{clip(one_line(text), limit)}”"
-
-
-def _command(command: str) -> str:
-    # Inside a code span: a backtick in the configured command name would end it early.
-    return escape(one_line(command).replace("`", "'"))
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -121,7 +119,7 @@ def _not_approved(n: int) -> str:
     return f"{plural(n, 'sign-off')} {'is' if n == 1 else 'are'} not approved"
 
 
-def gonogo_refusal_message(release: ReleaseView, missing: Sequence[ItemView], command: str = "/release") -> Rendered:
+def gonogo_refusal_message(release: ReleaseView, missing: Sequence[ItemView], *, command: str) -> Rendered:
     """Why ``cutover start`` did nothing: the go/no-go gates not yet approved, who may approve each,
     and how a Project Manager may start anyway."""
     what = _not_approved(len(missing))
@@ -130,19 +128,19 @@ def gonogo_refusal_message(release: ReleaseView, missing: Sequence[ItemView], co
         f"Approve them in the checklist thread in {channel_mention(release.channel_id)}, then start again. "
         f"A {escape(role_name(PROJECT_MANAGER))} may start anyway, with a reason that is posted in the release "
         f"channel and kept in the audit log:\n"
-        f"`{_command(command)} cutover start --override &lt;reason&gt; {escape(release.key)}`"
+        f"`{command_text(command)} cutover start --override &lt;reason&gt; {escape(release.key)}`"
     )
     return _refusal(release, missing, heading, foot, f"Cutover of {escape(release.key)} cannot start yet: {what}")
 
 
-def complete_refusal_message(release: ReleaseView, missing: Sequence[ItemView], command: str = "/release") -> Rendered:
+def complete_refusal_message(release: ReleaseView, missing: Sequence[ItemView], *, command: str) -> Rendered:
     """Why ``cutover complete`` did nothing: the sign-offs inside the window not yet approved."""
     what = _not_approved(len(missing))
     heading = f":no_entry: *Cutover cannot be completed yet: {what}* · {release_title(release)}"
     foot = (
         f"Approve them in the checklist thread in {channel_mention(release.channel_id)}, then complete again. "
         "If the cutover cannot finish, roll back instead:\n"
-        f"`{_command(command)} cutover rollback &lt;reason&gt; {escape(release.key)}`"
+        f"`{command_text(command)} cutover rollback &lt;reason&gt; {escape(release.key)}`"
     )
     return _refusal(
         release, missing, heading, foot, f"Cutover of {escape(release.key)} cannot be completed yet: {what}"
@@ -181,13 +179,14 @@ def lifecycle_notice(
     if action != "started" and release.actual_start is not None and release.actual_start <= now:
         facts.append(f"*Actual:* {slack_window(release.actual_start, now)}")
     if action == "rolled_back":
-        facts.append(f"*Reason:* {_quote(reason, REASON_MAX) if reason and reason.strip() else '_none given_'}")
+        facts.append(f"*Reason:* {_quote(reason, REASON_SHOWN) if reason and reason.strip() else '_none given_'}")
 
     overridden = action == "started" and bool(override and override.strip())
     blocks: list[Block] = [section(head)]
     if overridden and override is not None:
         # Its own section right under the headline: everyone must see that the gates were skipped.
-        blocks.append(section(f":warning: *Go/no-go overridden by {safe_mention(by)}:* {_quote(override, REASON_MAX)}"))
+        overridden_by = f":warning: *Go/no-go overridden by {safe_mention(by)}:*"
+        blocks.append(section(f"{overridden_by} {_quote(override, REASON_SHOWN)}"))
     blocks.append(section("\n".join(facts)))
     blocks.append(context(_NOTICE_FOOT[action]))
 
@@ -236,7 +235,7 @@ def rollback_modal(release: ReleaseView) -> View:
         title="Roll back",
         submit="Roll back",
         intro=intro,
-        min_length=REASON_MIN,
-        max_length=REASON_MAX,
+        min_length=CUTOVER_REASON_MIN,
+        max_length=CUTOVER_REASON_MAX,
         placeholder="What went wrong, and what happens next?",
     )

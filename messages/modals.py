@@ -9,21 +9,23 @@ command came from:
 =============  ============  =======================  =====================================
 block_id       action_id     element                  value in the submission
 =============  ============  =======================  =====================================
-``name``       ``name``      plain_text_input ≤ 80    ``value`` (required)
-``workload``   ``workload``  plain_text_input ≤ 80    ``value`` or None (optional)
+``name``       ``name``      plain_text_input         ``value`` (required)
+``workload``   ``workload``  plain_text_input         ``value`` or None (optional)
 ``cutover``    ``cutover``   datetimepicker           ``selected_date_time``: epoch seconds
 ``duration``   ``duration``  static_select            ``selected_option.value``: ``1h`` … ``2d``
 ``template``   ``template``  static_select            ``selected_option.value``: template key
 =============  ============  =======================  =====================================
 
+The text inputs take at most ``RELEASE_NAME_MAX`` and ``WORKLOAD_MAX`` characters (``domain.limits``).
 The datetimepicker shows the picker in the submitting user's own time zone and returns an
 absolute epoch, so no separate time zone field is needed. Duration values use the same syntax
 as ``--duration`` on the command line.
 
 ``reject_modal`` — callback_id ``item.reject``, private_metadata ``"<item id>:<version>"``
 (the same form as the buttons' ``value``); one input, block_id ``reason`` / action_id
-``reason`` (multiline plain_text_input, required, ≤ 2000 chars). Slack only enforces "not empty":
-the app still refuses a whitespace-only reason with ``response_action: errors`` on ``reason``.
+``reason`` (multiline plain_text_input, required, ``REJECT_REASON_MIN``–``REJECT_REASON_MAX``
+chars). Slack only enforces the lengths: the app still refuses a whitespace-only reason with
+``response_action: errors`` on ``reason``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from domain.limits import REJECT_REASON_MAX, REJECT_REASON_MIN, RELEASE_NAME_MAX, WORKLOAD_MAX
 from domain.model import ItemView, ReleaseView
 from domain.rehearsal import describe
 
@@ -47,9 +50,6 @@ from . import ids
 from .checklist import release_title
 from .common import clip, one_line, role_names, section
 
-NAME_MAX = 80
-WORKLOAD_MAX = 80
-REASON_MAX = 2000
 OPTION_TEXT_MAX = 75
 DURATION_HOURS: tuple[int, ...] = (1, 2, 4, 6, 8, 12, 24, 48)
 
@@ -104,7 +104,7 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str, def
             label=_plain("Release name"),
             element=PlainTextInputElement(
                 action_id=ids.NEW_NAME,
-                max_length=NAME_MAX,
+                max_length=RELEASE_NAME_MAX,
                 placeholder=_plain("e.g. Payroll to Azure, wave 2"),
             ),
         ),
@@ -207,7 +207,7 @@ def reject_modal(item: ItemView, release: ReleaseView) -> View:
         title="Reject sign-off",
         submit="Reject",
         intro=intro,
-        min_length=1,
-        max_length=REASON_MAX,
+        min_length=REJECT_REASON_MIN,
+        max_length=REJECT_REASON_MAX,
         placeholder="What is wrong, and what has to change before this can be approved?",
     )

@@ -56,14 +56,15 @@ from domain.retro import (
 from domain.template import SurveyQuestion
 
 from . import ids
-from .announcements import channel_mention
 from .checklist import release_title
 from .common import (
     MAX_BLOCKS,
     SECTION_TEXT_MAX,
     TEXT_BUDGET,
     Rendered,
+    channel_mention,
     clip,
+    command_text,
     context,
     escape,
     header,
@@ -280,9 +281,9 @@ def survey_modal(
 # --- /release retro status -----------------------------------------------------------------------
 
 
-def retro_status_message(release: ReleaseView, survey: SurveyView | None, command: str = "/release") -> Rendered:
+def retro_status_message(release: ReleaseView, survey: SurveyView | None, *, command: str) -> Rendered:
     """Where the survey stands: its state, dates and how many answered. Never any answer."""
-    cmd = escape(one_line(command).replace("`", "'"))
+    cmd = command_text(command)
     key = escape(release.key)
     top = header(f"Retrospective · {release_title(release)}")
     if survey is None:

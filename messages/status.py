@@ -12,6 +12,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from domain.model import ItemState, ItemView, ReleaseView, Subject
+from domain.policy import is_overdue
 
 from .checklist import decision_text, lifecycle_lines, phase_progress_lines, release_title
 from .common import (
@@ -19,10 +20,10 @@ from .common import (
     TEXT_BUDGET,
     Rendered,
     clip,
+    command_text,
     context,
     escape,
     header,
-    is_overdue,
     mentions,
     one_line,
     ordered_roles,
@@ -109,7 +110,7 @@ def _overdue(release: ReleaseView, now: datetime) -> list[ItemView]:
     return sorted((i for i in release.items if is_overdue(i, now)), key=lambda i: (i.due_at, i.id))
 
 
-def status_message(release: ReleaseView, now: datetime) -> Rendered:
+def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rendered:
     items = release.items
     done, total = progress(items)
     overdue = _overdue(release, now)
@@ -160,7 +161,7 @@ def status_message(release: ReleaseView, now: datetime) -> Rendered:
             heading="*Roles*",
             max_sections=4,
             budget=budget_left // 4,
-            more=lambda n: f"_+{plural(n, 'more role')}: see `/release roles`_",
+            more=lambda n: f"_+{plural(n, 'more role')}: see `{command_text(command)} roles`_",
         )
     ]
     used += text_length([*progress_blocks, *overdue_blocks, *role_blocks])
@@ -197,7 +198,7 @@ def status_message(release: ReleaseView, now: datetime) -> Rendered:
     return rendered(text, blocks)
 
 
-def roles_message(release: ReleaseView) -> Rendered:
+def roles_message(release: ReleaseView, *, command: str) -> Rendered:
     lines: list[str] = []
     for key in used_roles(release):
         owns = sum(key in i.responsible_roles for i in release.items)
@@ -210,9 +211,9 @@ def roles_message(release: ReleaseView) -> Rendered:
             f"      {holders_text(release.holders(key))}"
         )
     top: list[Block] = [header(f"Roles · {release_title(release)}")]
+    cmd = command_text(command)
     foot = context(
-        "Change holders with `/release assign &lt;role&gt; @user|@group` "
-        "or `/release unassign &lt;role&gt; @user|@group`"
+        f"Change holders with `{cmd} assign &lt;role&gt; @user|@group` or `{cmd} unassign &lt;role&gt; @user|@group`"
     )
     texts = pack_lines(
         lines,
@@ -239,12 +240,12 @@ def _list_line(release: ReleaseView, now: datetime) -> str:
     return line
 
 
-def release_list_message(releases: Sequence[ReleaseView], now: datetime) -> Rendered:
+def release_list_message(releases: Sequence[ReleaseView], now: datetime, *, command: str) -> Rendered:
     """Releases in the order given (the caller picks the order and which ones are "active")."""
     top: list[Block] = [header("Active releases")]
     if not releases:
         return rendered("No active releases", [*top, section("No active releases.")])
-    foot = context(f"As of {slack_date(now)} · details: `/release status REL-n`")
+    foot = context(f"As of {slack_date(now)} · details: `{command_text(command)} status REL-n`")
     texts = pack_lines(
         [_list_line(r, now) for r in releases],
         max_sections=MAX_BLOCKS - len(top) - 1,

@@ -16,22 +16,29 @@ from domain.announcements import (
     AnnouncementView,
     DeliveryState,
     DeliveryView,
+    NoticeKey,
     StakeholderChannel,
 )
 from domain.model import Assignment, ItemView, ReleaseState, Subject, SubjectKind
-from messages.announcements import (
+from domain.template import available_templates, load_template
+from messages.common import Rendered, to_dicts
+from messages.dates import slack_date, slack_window
+from messages.schedule import schedule_message
+from messages.stakeholder_notices import (
+    NoWordingError,
     announcement_message,
+    has_wording,
+    missing_wording,
+    sanitize_announcement_text,
+)
+from messages.team_notices import (
     channel_added_message,
     delivery_failed_message,
     fix_hint,
     missed_message,
     moved_message,
     preflight_problem_message,
-    sanitize_announcement_text,
-    schedule_message,
 )
-from messages.common import Rendered, to_dicts
-from messages.dates import slack_date, slack_window
 from sandbox.blockkit import validate_message_blocks
 from tests.test_messages import (
     COM,
@@ -75,6 +82,7 @@ HOSTILE_TEXT = (
 )
 U_COM = Subject(SubjectKind.USER, "UCOM00001")
 G_PMO = Subject(SubjectKind.GROUP, "SPMO00001")
+CMD = "/release"
 PERMALINK = "https://acme.slack.com/archives/C0BIZ0001/p1796000000000100"
 
 CHANNELS = (
@@ -130,7 +138,7 @@ def announcement(
 @pytest.mark.parametrize("key", sorted(TEMPLATE_KEYS))
 def test_template_announcement_has_every_caf_field(key: str) -> None:
     release = make_release()
-    out = announcement_message(release, key, "purpose", TEMPLATE_KEYS[key], None, NOW)
+    out = announcement_message(release, key, TEMPLATE_KEYS[key], None, NOW, command=CMD)
     check(out)
     body = texts(out.blocks)
     for label in CAF_FIELDS:
@@ -146,7 +154,7 @@ def test_headers_follow_the_key() -> None:
     release = make_release()
 
     def title(key: str, state: ReleaseState = ReleaseState.READY) -> str:
-        out = announcement_message(replace(release, state=state), key, "p", ("all",), None, NOW)
+        out = announcement_message(replace(release, state=state), key, ("all",), None, NOW, command=CMD)
         return str(out.blocks[0].to_dict()["text"]["text"])
 
     assert title("ann.initial").startswith("Planned change: Payroll")
@@ -160,7 +168,7 @@ def test_headers_follow_the_key() -> None:
 
 def test_when_is_the_window_as_date_tokens() -> None:
     release = make_release()
-    out = announcement_message(release, "ann.initial", "p", ("business",), None, NOW)
+    out = announcement_message(release, "ann.initial", ("business",), None, NOW, command=CMD)
     body = texts(out.blocks)
     assert slack_window(release.cutover_start, release.cutover_end) in body
     assert "(4h)" in body
@@ -168,9 +176,9 @@ def test_when_is_the_window_as_date_tokens() -> None:
 
 def test_audiences_and_rollback_line() -> None:
     release = make_release()
-    business = texts(announcement_message(release, "ann.initial", "p", ("business",), None, NOW).blocks)
-    it_ops = texts(announcement_message(release, "ann.it_ops", "p", ("it", "support"), None, NOW).blocks)
-    everyone = texts(announcement_message(release, "ann.reminder", "p", ("all",), None, NOW).blocks)
+    business = texts(announcement_message(release, "ann.initial", ("business",), None, NOW, command=CMD).blocks)
+    it_ops = texts(announcement_message(release, "ann.it_ops", ("it", "support"), None, NOW, command=CMD).blocks)
+    everyone = texts(announcement_message(release, "ann.reminder", ("all",), None, NOW, command=CMD).blocks)
     assert "Business users of SAP" in business
     assert "IT and operations" in it_ops and "Support and helpdesk" in it_ops
     assert "Everyone who uses or supports" in everyone
@@ -182,10 +190,10 @@ def test_audiences_and_rollback_line() -> None:
 
 def test_before_and_after_steps() -> None:
     release = make_release()
-    initial = texts(announcement_message(release, "ann.initial", "p", ("business",), None, NOW).blocks)
+    initial = texts(announcement_message(release, "ann.initial", ("business",), None, NOW, command=CMD).blocks)
     assert "*Before:*" in initial and "save your work" in initial
     assert "*After:*" in initial and "report any problem" in initial
-    post = texts(announcement_message(release, "ann.post_check", "p", ("business",), None, NOW).blocks)
+    post = texts(announcement_message(release, "ann.post_check", ("business",), None, NOW, command=CMD).blocks)
     assert "*Before:*" not in post and "*After:*" in post and "functions" in post
 
 
@@ -193,61 +201,116 @@ def test_contacts_before_and_after_the_change() -> None:
     release = make_release(
         assignments=(Assignment(PM, U_PM), Assignment(PM, G_PMO), Assignment(COM, U_COM), Assignment(WBO, U_PM))
     )
-    pre = texts(announcement_message(release, "ann.initial", "p", ("business",), None, NOW).blocks)
+    pre = texts(announcement_message(release, "ann.initial", ("business",), None, NOW, command=CMD).blocks)
     assert f"{U_PM.mention}, {G_PMO.mention} (Project Manager)" in pre
     assert U_COM.mention not in pre
-    post = texts(announcement_message(release, "ann.post_check", "p", ("business",), None, NOW).blocks)
+    post = texts(announcement_message(release, "ann.post_check", ("business",), None, NOW, command=CMD).blocks)
     assert f"{U_COM.mention} (Cloud Operations Manager)" in post
     assert U_PM.mention not in post
 
     # Nobody in Cloud Ops: the Project Manager stays the contact; nobody at all: the release channel.
     only_pm = make_release(assignments=(Assignment(PM, U_PM),))
-    post = texts(announcement_message(only_pm, "ann.post_check", "p", ("business",), None, NOW).blocks)
+    post = texts(announcement_message(only_pm, "ann.post_check", ("business",), None, NOW, command=CMD).blocks)
     assert f"{U_PM.mention} (Project Manager)" in post
     nobody = make_release(assignments=())
-    pre = texts(announcement_message(nobody, "ann.initial", "p", ("business",), None, NOW).blocks)
+    pre = texts(announcement_message(nobody, "ann.initial", ("business",), None, NOW, command=CMD).blocks)
     assert "The release team in <#C0REL3>" in pre
 
 
-def test_unknown_key_falls_back_to_purpose() -> None:
+def test_a_key_without_wording_is_an_error_naming_it() -> None:
     release = make_release()
-    out = announcement_message(release, "ann.custom", "Tell people about {x} <!here> & more", ("business",), None, NOW)
+    with pytest.raises(NoWordingError, match=re.escape("`ann.custom`")) as e:
+        announcement_message(release, "ann.custom", ("business",), None, NOW, command=CMD)
+    assert e.value.key == "ann.custom"
+    # One letter off a real key is still no wording: nothing guesses which notice was meant.
+    with pytest.raises(NoWordingError, match=re.escape("`ann.outcomez`")):
+        announcement_message(release, "ann.outcomez", ("all",), None, NOW, command=CMD)
+    assert not has_wording("ann.custom") and has_wording("ann.outcome") and has_wording("ann.outcomes")
+    assert missing_wording(["ann.initial", "ann.custom", "ann.outcomes", "x"]) == ("ann.custom", "x")
+    # An ad-hoc announcement brings its own text, whatever its key.
+    check(announcement_message(release, "ann.custom", ("business",), "Our own words", NOW, command=CMD))
+
+
+@pytest.mark.parametrize("template_key", available_templates())
+def test_every_announcement_of_every_builtin_template_has_wording(template_key: str) -> None:
+    template = load_template(template_key)
+    assert missing_wording(spec.key for spec in template.announcements) == ()
+    release = make_release()
+    for spec in template.announcements:
+        out = announcement_message(release, spec.key, spec.audiences, None, NOW, command=CMD)
+        check(out)
+        assert not str(out.blocks[0].to_dict()["text"]["text"]).startswith("Announcement: "), spec.key
+
+
+def test_the_caf_template_announcements_are_the_ones_tested_here() -> None:
+    template = load_template("caf-migration-release")
+    assert {spec.key: spec.audiences for spec in template.announcements} == TEMPLATE_KEYS
+
+
+@pytest.mark.parametrize("key", list(NoticeKey))
+def test_every_notice_key_has_wording(key: NoticeKey) -> None:
+    assert has_wording(key) and has_wording(key.value)
+    for state in ReleaseState:
+        check(announcement_message(make_release(state=state), key.value, ("all",), None, NOW, command=CMD))
+
+
+def test_window_end_and_results_summary_are_two_notices() -> None:
+    # The stored keys differ by one letter; the names do not, and neither does what people read.
+    assert NoticeKey("ann.outcome") is NoticeKey.WINDOW_END
+    assert NoticeKey("ann.outcomes") is NoticeKey.RESULTS_SUMMARY
+    release = make_release()
+
+    def title(key: str, state: ReleaseState) -> str:
+        out = announcement_message(replace(release, state=state), key, ("all",), None, NOW, command=CMD)
+        return str(out.blocks[0].to_dict()["text"]["text"])
+
+    for state in ReleaseState:
+        assert title("ann.outcomes", state).startswith("Migration outcome: ")
+        assert not title("ann.outcome", state).startswith("Migration outcome: ")
+    summary = texts(announcement_message(release, NoticeKey.RESULTS_SUMMARY, ("it",), None, NOW, command=CMD).blocks)
+    assert "cost against the baseline" in summary and "*How will you be affected?*\nNo outage." in summary
+
+
+def test_rollback_notice() -> None:
+    release = make_release(state=ReleaseState.ROLLED_BACK, assignments=(Assignment(PM, U_PM), Assignment(COM, U_COM)))
+    out = announcement_message(release, NoticeKey.ROLLBACK, ("all",), None, CUTOVER + timedelta(hours=1), command=CMD)
     check(out)
     body = texts(out.blocks)
-    assert "Tell people about {x} &lt;!here&gt; &amp; more" in body
-    assert str(out.blocks[0].to_dict()["text"]["text"]).startswith("Announcement: Payroll")
-    for label in CAF_FIELDS:
-        assert label in body
+    assert str(out.blocks[0].to_dict()["text"]["text"]).startswith("Rollback notice: Payroll")
+    assert "back on its original system" in body and "A new plan will be announced" in body
+    assert f"{U_COM.mention} (Cloud Operations Manager)" in body  # after the change: operations first
+    assert "*Rollback and contingency*\nThe rollback is complete" in body
+    assert body.rstrip().endswith("REL-3 · sent by Cutover · ann.rollback")
 
 
 def test_decommission_window_when_known() -> None:
     release = make_release()
     start = CUTOVER + timedelta(days=21)
     out = announcement_message(
-        release, "ann.decom_notice", "p", ("business",), None, NOW, window=(start, start + timedelta(hours=4))
+        release, "ann.decom_notice", ("business",), None, NOW, window=(start, start + timedelta(hours=4)), command=CMD
     )
     check(out)
     body = texts(out.blocks)
     assert f"The decommission window is {slack_window(start, start + timedelta(hours=4))}" in body
-    unknown = texts(announcement_message(release, "ann.decom_notice", "p", ("business",), None, NOW).blocks)
+    unknown = texts(announcement_message(release, "ann.decom_notice", ("business",), None, NOW, command=CMD).blocks)
     assert "exact decommission window" in unknown
 
 
 def test_rehearsal_is_marked() -> None:
     release = make_release()
     for text in (None, "Quick test"):
-        out = announcement_message(release, "ann.initial", "p", ("business",), text, NOW, rehearsal=True)
+        out = announcement_message(release, "ann.initial", ("business",), text, NOW, rehearsal=True, command=CMD)
         check(out)
         assert str(out.blocks[0].to_dict()["text"]["text"]).startswith("REHEARSAL — ")
         assert out.text.startswith("REHEARSAL — ")
         assert "no change will happen" in texts(out.blocks)
-    plain = announcement_message(release, "ann.initial", "p", ("business",), None, NOW)
+    plain = announcement_message(release, "ann.initial", ("business",), None, NOW, command=CMD)
     assert "REHEARSAL" not in as_json(plain)
 
 
 def test_adhoc_announcement_keeps_mentions_but_never_broadcasts() -> None:
     release = make_release()
-    out = announcement_message(release, "adhoc", "", ("it",), HOSTILE_TEXT, NOW)
+    out = announcement_message(release, "adhoc", ("it",), HOSTILE_TEXT, NOW, command=CMD)
     payload = check(out)
     body = texts(out.blocks)
     assert str(payload["blocks"][0]["text"]["text"]).startswith("Update: Payroll")
@@ -275,11 +338,12 @@ def test_sanitize_announcement_text() -> None:
 
 def test_long_adhoc_text_and_long_names_fit() -> None:
     release = make_release(name="N" * 300 + " & <x>", workload="W&" * 500)
-    out = announcement_message(release, "adhoc", "", ("all",), "&amp;" * 400, NOW)
+    out = announcement_message(release, "adhoc", ("all",), "&amp;" * 400, NOW, command=CMD)
     check(out)
     for key, audiences in TEMPLATE_KEYS.items():
-        check(announcement_message(release, key, "p" * 2000, audiences, None, NOW, rehearsal=True))
-    check(announcement_message(release, "ann.custom", "{" * 2000, ("it",), None, NOW))
+        check(announcement_message(release, key, audiences, None, NOW, rehearsal=True, command=CMD))
+    braces = make_release(name="{name} {" * 50, workload="}{workload}" * 50)
+    check(announcement_message(braces, "ann.initial", ("it",), None, NOW, command=CMD))
 
 
 # --- /release schedule ---------------------------------------------------------------------------
@@ -347,7 +411,7 @@ def entry(body: str, key: str) -> str:
 
 
 def test_schedule_shows_each_delivery_state() -> None:
-    out = schedule_message(make_release(), plan(), CHANNELS, NOW)
+    out = schedule_message(make_release(), plan(), CHANNELS, NOW, command=CMD)
     check(out)
     body = texts(out.blocks)
     sent_at = slack_date(CUTOVER - timedelta(days=14))
@@ -383,7 +447,7 @@ def test_schedule_shows_each_delivery_state() -> None:
 
 
 def test_schedule_lists_channels_per_audience_with_problems() -> None:
-    out = schedule_message(make_release(), plan(), CHANNELS, NOW)
+    out = schedule_message(make_release(), plan(), CHANNELS, NOW, command=CMD)
     body = texts(out.blocks)
     channels = body[body.index("*Stakeholder channels*") :]
     assert "*business users* (`business`): <#C0BIZ0001>" in channels
@@ -393,7 +457,7 @@ def test_schedule_lists_channels_per_audience_with_problems() -> None:
 
 
 def test_schedule_without_announcements_or_channels() -> None:
-    out = schedule_message(make_release(), [], [], NOW)
+    out = schedule_message(make_release(), [], [], NOW, command=CMD)
     check(out)
     body = texts(out.blocks)
     assert "No announcements planned" in body
@@ -427,7 +491,7 @@ def test_schedule_caps_forty_announcements_times_ten_channels() -> None:
                 100 + n, f"ann.bulk_{n:02d}_" + "k" * 40, CUTOVER + timedelta(hours=n), deliveries, audiences=("all",)
             )
         )
-    out = schedule_message(make_release(), announcements, channels, NOW)
+    out = schedule_message(make_release(), announcements, channels, NOW, command=CMD)
     payload = check(out)
     assert len(payload["blocks"]) <= 50
     body = texts(out.blocks)
@@ -442,7 +506,7 @@ def test_schedule_caps_forty_announcements_times_ten_channels() -> None:
 
 def test_schedule_with_many_channels_per_audience() -> None:
     channels = [StakeholderChannel("it", f"C0IT{n:05d}", problem="not_in_channel") for n in range(60)]
-    out = schedule_message(make_release(), plan(), channels, NOW)
+    out = schedule_message(make_release(), plan(), channels, NOW, command=CMD)
     check(out)
     assert "+50 more" in texts(out.blocks)
 
@@ -460,13 +524,13 @@ def test_schedule_with_many_channels_per_audience() -> None:
     ],
 )
 def test_preflight_and_delivery_failure_fixes(error: str, fix: str) -> None:
-    assert fix in fix_hint(error)
+    assert fix in fix_hint(error, command=CMD)
     release = make_release()
-    pre = preflight_problem_message(release, "C0BIZ0001", error)
+    pre = preflight_problem_message(release, "C0BIZ0001", error, command=CMD)
     check(pre)
     body = texts(pre.blocks)
     assert "<#C0BIZ0001>" in body and f"`{error}`" in body and fix in body
-    failed = delivery_failed_message(release, "ann.initial", "G0OPS0001", error)
+    failed = delivery_failed_message(release, "ann.initial", "G0OPS0001", error, command=CMD)
     check(failed)
     body = texts(failed.blocks)
     assert "<#G0OPS0001>" in body and "`ann.initial`" in body and f"`{error}`" in body and fix in body
@@ -474,11 +538,11 @@ def test_preflight_and_delivery_failure_fixes(error: str, fix: str) -> None:
 
 def test_notices_defuse_odd_errors_keys_and_ids() -> None:
     release = make_release()
-    out = preflight_problem_message(release, "<!channel>", "bad `<!here>` error")
+    out = preflight_problem_message(release, "<!channel>", "bad `<!here>` error", command=CMD)
     check(out)
     body = texts(out.blocks)
     assert "&lt;!here&gt;" in body and "&lt;!channel&gt;" in body
-    out = delivery_failed_message(release, "ann.<x>&y", "C0BIZ0001", "")
+    out = delivery_failed_message(release, "ann.<x>&y", "C0BIZ0001", "", command=CMD)
     check(out)
     body = texts(out.blocks)
     assert "`ann.&lt;x&gt;&amp;y`" in body and "&amp;amp;" not in body and "`unknown error`" in body
@@ -490,14 +554,14 @@ def test_missed_message_lists_and_caps() -> None:
         ("ann.reminder", "C0BIZ0001", CUTOVER - timedelta(days=1)),
         ("ann.freeze", "C0ITS0001", CUTOVER - timedelta(days=3)),
     ]
-    out = missed_message(release, items)
+    out = missed_message(release, items, command=CMD)
     check(out)
     body = texts(out.blocks)
     assert body.index("`ann.freeze`") < body.index("`ann.reminder`")
     assert f"to <#C0BIZ0001> — was due {slack_date(CUTOVER - timedelta(days=1))}" in body
     assert "/release announce" in body and "2 announcement deliveries" in body
     many = [(f"ann.k{n}", "C0BIZ0001", CUTOVER + timedelta(hours=n)) for n in range(300)]
-    out = missed_message(release, many)
+    out = missed_message(release, many, command=CMD)
     check(out)
     assert "_+270 more_" in texts(out.blocks)
 
@@ -540,11 +604,11 @@ def test_moved_message() -> None:
 
 def test_channel_added_message() -> None:
     release = make_release()
-    ok = channel_added_message(release, "business", "C0BIZ0001", None, 3)
+    ok = channel_added_message(release, "business", "C0BIZ0001", None, 3, command=CMD)
     check(ok)
     body = texts(ok.blocks)
     assert "<#C0BIZ0001>" in body and "business" in body and "3 pending announcements will also go there" in body
-    bad = channel_added_message(release, "it", "G0OPS0001", "not_in_channel", 0)
+    bad = channel_added_message(release, "it", "G0OPS0001", "not_in_channel", 0, command=CMD)
     check(bad)
     body = texts(bad.blocks)
     assert "can't post there" in body and "`not_in_channel`" in body and "`/invite @Cutover`" in body
@@ -553,15 +617,15 @@ def test_channel_added_message() -> None:
 def test_rehearsal_names_where_the_real_release_would_post() -> None:
     release = make_release()
     out = announcement_message(
-        release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True, rehearsal_channels=("C0BIZ1",)
+        release, "ann.initial", ("business",), None, NOW, rehearsal=True, rehearsal_channels=("C0BIZ1",), command=CMD
     )
     assert "In the release it goes to <#C0BIZ1>." in as_json(out)
     none = announcement_message(
-        release, "ann.initial", "p", ("business",), None, NOW, rehearsal=True, rehearsal_channels=()
+        release, "ann.initial", ("business",), None, NOW, rehearsal=True, rehearsal_channels=(), command=CMD
     )
     assert "No stakeholder channel is set" in as_json(none)
     many = tuple(f"C0CH{i:03d}" for i in range(14))
     out = announcement_message(
-        release, "ann.initial", "p", ("all",), None, NOW, rehearsal=True, rehearsal_channels=many
+        release, "ann.initial", ("all",), None, NOW, rehearsal=True, rehearsal_channels=many, command=CMD
     )
     assert "and 4 more" in as_json(out) and "C0CH013" not in as_json(out)

@@ -34,7 +34,7 @@ def components(db: Db, base_url: str) -> Components:
         directory=Directory(client),
         live=LiveMessages(sessions, client),
         tasks=TaskTracker(),
-        sender=Sender(sessions, make_post_client(BOT_TOKEN, base_url), worker_id="t"),
+        sender=Sender(sessions, make_post_client(BOT_TOKEN, base_url), worker_id="t", command="/release"),
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from domain.limits import CUTOVER_REASON_MAX, CUTOVER_REASON_MIN
 from domain.model import Assignment, ItemState, ItemView, ReleaseState, ReleaseView
 from messages.common import Rendered, to_dicts
 from messages.dates import slack_date, slack_window
@@ -69,7 +70,7 @@ def test_gonogo_refusal_lists_each_missing_gate_with_its_approvers() -> None:
     release = make_release()
     missing = missing_gates(release)[:3]  # the rejected one and two pending ones
     rejected = next(g for g in missing if g.state is ItemState.REJECTED)
-    out = gonogo_refusal_message(release, missing)
+    out = gonogo_refusal_message(release, missing, command="/release")
     body = check(out)
     assert "Cutover cannot start yet: 3 sign-offs are not approved" in body
     assert "Cutover of REL-3 cannot start yet: 3 sign-offs are not approved" == out.text
@@ -104,7 +105,7 @@ def test_gonogo_refusal_of_hundreds_of_gates_fits_one_message() -> None:
     release = make_release(phases=phases)
     missing = [replace(g, state=ItemState.PENDING) for g in gates(release)]
     assert len(missing) == 125
-    out = gonogo_refusal_message(release, missing)
+    out = gonogo_refusal_message(release, missing, command="/release")
     body = check(out)
     more = re.search(r"_\+(\d+) more sign-offs: see the checklist thread_", body)
     assert more is not None and body.count("⏳ ") + int(more.group(1)) == 125
@@ -211,6 +212,7 @@ def test_rollback_modal() -> None:
     assert reason["block_id"] == "reason" and not reason.get("optional", False)
     element = reason["element"]
     assert element["type"] == "plain_text_input" and element["action_id"] == "reason"
-    assert element["multiline"] is True and element["max_length"] == 500 and element["min_length"] == 3
+    assert element["multiline"] is True and element["max_length"] == CUTOVER_REASON_MAX
+    assert element["min_length"] == CUTOVER_REASON_MIN
     dumped = json.dumps(view)
     assert "<!channel>" not in dumped and "<wave 2>" not in dumped and "<#C0REL3>" in dumped

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from domain.limits import REJECT_REASON_MAX, REJECT_REASON_MIN, RELEASE_NAME_MAX, WORKLOAD_MAX
 from domain.model import (
     Assignment,
     ItemState,
@@ -31,6 +32,7 @@ from messages.status import release_list_message, roles_message, status_message
 from sandbox.blockkit import validate_message_blocks
 
 CUTOVER = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+CMD = "/release"  # what SLASH_COMMAND is unless configured; the render tests use another
 NOW = CUTOVER - timedelta(days=2)
 HOSTILE_REASON = "Rollback plan missing <!channel> & <script>alert(1)</script>"
 
@@ -483,13 +485,13 @@ def test_no_raw_markup_from_user_text_anywhere() -> None:
     outputs = [
         summary_message(release, NOW),
         *all_phase_parts(release),
-        status_message(release, NOW),
-        roles_message(release),
-        release_list_message([release], NOW),
-        refusal_message("approve", gate.title + " <!everyone>", [(WBO, (U_WBO,))]),
+        status_message(release, NOW, command=CMD),
+        roles_message(release, command=CMD),
+        release_list_message([release], NOW, command=CMD),
+        refusal_message("approve", gate.title + " <!everyone>", [(WBO, (U_WBO,))], command=CMD),
         usage_error_message("Unknown role <!channel>", "/release assign <role> <@user|@group>"),
         info_message("Done <!channel> & more"),
-        help_message("/release new <name> --cutover <datetime>"),
+        help_message("/release new <name> --cutover <datetime>", command=CMD),
     ]
     dumped = as_json(*outputs)
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<script>", "<wave 2>"):
@@ -508,7 +510,7 @@ def test_no_raw_markup_from_user_text_anywhere() -> None:
 
 def test_status_message_content() -> None:
     release = make_release()
-    msg = status_message(release, NOW)
+    msg = status_message(release, NOW, command=CMD)
     assert_message_ok(msg)
     body = texts(msg.blocks)
     assert "*State:* 🟢 Ready" in body and "*Channel:* <#C0REL3>" in body
@@ -546,13 +548,13 @@ def test_status_message_content() -> None:
 
 
 def test_status_without_overdue_items() -> None:
-    body = texts(status_message(make_release(), CUTOVER - timedelta(days=60)).blocks)
+    body = texts(status_message(make_release(), CUTOVER - timedelta(days=60), command=CMD).blocks)
     assert "*Overdue* — nothing overdue" in body and "• " not in body
 
 
 def test_status_of_a_huge_release_fits() -> None:
     phases = tuple(replace(big_phase(100, 200), key=f"p{k}", position=k) for k in range(1, 8))
-    msg = status_message(make_release(phases=phases), CUTOVER + timedelta(days=30))
+    msg = status_message(make_release(phases=phases), CUTOVER + timedelta(days=30), command=CMD)
     assert_message_ok(msg)
     body = texts(msg.blocks)
     assert "*Overdue* — 700 items" in body and "_+690 more_" in body
@@ -560,7 +562,7 @@ def test_status_of_a_huge_release_fits() -> None:
 
 
 def test_roles_message_counts_duties() -> None:
-    msg = roles_message(make_release())
+    msg = roles_message(make_release(), command=CMD)
     assert_message_ok(msg)
     body = texts(msg.blocks)
     assert to_dicts(msg.blocks)[0]["text"]["text"] == "Roles · REL-3 · Payroll &amp; HR &lt;wave 2&gt;"
@@ -578,17 +580,17 @@ def test_roles_message_counts_duties() -> None:
 
 
 def test_release_list() -> None:
-    empty = release_list_message([], NOW)
+    empty = release_list_message([], NOW, command=CMD)
     assert_message_ok(empty)
     assert "No active releases" in texts(empty.blocks) and empty.text == "No active releases"
 
     release = make_release()
-    one = texts(release_list_message([release], NOW).blocks)
+    one = texts(release_list_message([release], NOW, command=CMD).blocks)
     assert "*REL-3* · Payroll &amp; HR &lt;wave 2&gt; · 🟢 Ready · <!date^" in one
     assert "<#C0REL3> · 13/60 (21%) · :warning: 12 overdue" in one
 
     many = [make_release(key=f"REL-{n}", name=f"Wave {n}", phases=()) for n in range(1, 46)]
-    msg = release_list_message(many, NOW)
+    msg = release_list_message(many, NOW, command=CMD)
     assert_message_ok(msg)
     body = texts(msg.blocks)
     assert "*REL-40* · Wave 40" in body and "*REL-41*" not in body
@@ -608,7 +610,7 @@ def test_usage_error_and_help() -> None:
     )
 
     overview = "\n".join(f"`/release verb{n} <arg>`  does thing {n} " + "z" * 100 for n in range(60))
-    help_msg = help_message(overview)
+    help_msg = help_message(overview, command=CMD)
     assert_message_ok(help_msg)
     assert len(help_msg.blocks) > 2  # long help is split, not refused
     assert "`/release verb59 &lt;arg&gt;`" in texts(help_msg.blocks)
@@ -622,7 +624,7 @@ def test_usage_error_and_help() -> None:
 
 
 def test_refusal_names_roles_and_holders() -> None:
-    msg = refusal_message("approve", "Go/no-go <decision>", [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())])
+    msg = refusal_message("approve", "Go/no-go <decision>", [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())], command=CMD)
     assert_message_ok(msg)
     body = texts(msg.blocks)
     assert "You can't *approve* “Go/no-go &lt;decision&gt;”. Nothing was changed." in body
@@ -630,7 +632,7 @@ def test_refusal_names_roles_and_holders() -> None:
     assert (
         "• *Project Sponsor*: nobody yet — ask the Project Manager to `/release assign project-sponsor @someone`"
     ) in body
-    assert "No role may" in texts(refusal_message("undo", "x", []).blocks)
+    assert "No role may" in texts(refusal_message("undo", "x", [], command=CMD).blocks)
 
 
 # --- modals ----------------------------------------------------------------------------------
@@ -653,8 +655,8 @@ def test_new_release_modal() -> None:
     assert [o["value"] for o in modes["options"]] == ["0", "60", "3600", "7200"]
     assert {k: b["element"]["action_id"] for k, b in fields.items()} == {k: k for k in fields}
     assert fields["name"]["element"]["type"] == "plain_text_input"
-    assert fields["name"]["element"]["max_length"] == 80 and not fields["name"].get("optional")
-    assert fields["workload"]["optional"] is True and fields["workload"]["element"]["max_length"] == 80
+    assert fields["name"]["element"]["max_length"] == RELEASE_NAME_MAX and not fields["name"].get("optional")
+    assert fields["workload"]["optional"] is True and fields["workload"]["element"]["max_length"] == WORKLOAD_MAX
     assert fields["cutover"]["element"]["type"] == "datetimepicker"
     duration = fields["duration"]["element"]
     assert [o["value"] for o in duration["options"]] == ["1h", "2h", "4h", "6h", "8h", "12h", "1d", "2d"]
@@ -692,7 +694,8 @@ def test_reject_modal() -> None:
     assert "Sign-off: Workload Business Owner, User Acceptance Tester" in intro
     reason = inputs(view)["reason"]
     assert reason["element"]["action_id"] == "reason"
-    assert reason["element"]["multiline"] is True and reason["element"]["max_length"] == 2000
+    assert reason["element"]["multiline"] is True and reason["element"]["max_length"] == REJECT_REASON_MAX
+    assert reason["element"]["min_length"] == REJECT_REASON_MIN
     assert not reason.get("optional") and reason["element"]["placeholder"]["text"]
 
 
@@ -756,7 +759,7 @@ def test_summary_and_status_show_lifecycle_facts() -> None:
         override_by=U_PM.id,
         retro="survey open: 3/8 answered",
     )
-    for msg in (summary_message(release, NOW), status_message(release, NOW)):
+    for msg in (summary_message(release, NOW), status_message(release, NOW, command=CMD)):
         assert_message_ok(msg)
         body = texts(msg.blocks)
         assert f"*Cutover started:* {slack_date(CUTOVER)}" in body
@@ -769,7 +772,7 @@ def test_summary_and_status_show_lifecycle_facts() -> None:
     rolled = make_release(
         state=ReleaseState.ROLLED_BACK, actual_start=CUTOVER, actual_end=end, rollback_reason="Payments <fail>"
     )
-    for msg in (summary_message(rolled, NOW), status_message(rolled, NOW)):
+    for msg in (summary_message(rolled, NOW), status_message(rolled, NOW, command=CMD)):
         body = texts(msg.blocks)
         assert f"*Rolled back:* {slack_date(end)}" in body
         assert "*Rollback reason:* “Payments &lt;fail&gt;”" in body

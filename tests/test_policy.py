@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,16 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from domain.policy import NotApplicable, groups_to_resolve, is_overdue, judge, may_manage, next_state, roles_of
+from domain.policy import (
+    NotApplicable,
+    groups_to_resolve,
+    is_overdue,
+    item_actions,
+    judge,
+    may_manage,
+    next_state,
+    roles_of,
+)
 
 T0 = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
 GATE = ItemView(
@@ -117,10 +127,62 @@ def test_state_transitions() -> None:
     assert isinstance(refused, NotApplicable) and "undo the approval first" in refused.reason
 
 
-def test_overdue_and_managers() -> None:
+def test_overdue_means_pending_past_due() -> None:
     assert is_overdue(TASK, T0)
-    assert not is_overdue(ItemView(**{**TASK.__dict__, "state": ItemState.DONE}), T0)
+    assert is_overdue(GATE, T0)
     assert not is_overdue(TASK, T0 - timedelta(days=20))
+    assert not is_overdue(TASK, TASK.due_at)  # due now is not late yet
+    for decided in (ItemState.DONE, ItemState.APPROVED, ItemState.REJECTED):
+        # A rejected gate shows as rejected, with its reason; it is not counted again as overdue.
+        assert not is_overdue(replace(GATE, state=decided), T0), decided
+
+
+ITEM_STATES = tuple(ItemState)
+REACHABLE: tuple[tuple[ItemView, ItemState], ...] = (
+    *((TASK, s) for s in (ItemState.PENDING, ItemState.DONE)),
+    *((GATE, s) for s in (ItemState.PENDING, ItemState.APPROVED, ItemState.REJECTED)),
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "state", "offered"),
+    [
+        (TASK, ItemState.PENDING, (DecisionKind.DONE,)),
+        (TASK, ItemState.DONE, (DecisionKind.UNDO,)),
+        (GATE, ItemState.PENDING, (DecisionKind.APPROVE, DecisionKind.REJECT)),
+        (GATE, ItemState.REJECTED, (DecisionKind.APPROVE, DecisionKind.UNDO)),
+        (GATE, ItemState.APPROVED, (DecisionKind.UNDO,)),
+    ],
+)
+def test_item_actions(item: ItemView, state: ItemState, offered: tuple[DecisionKind, ...]) -> None:
+    assert item_actions(replace(item, state=state)) == offered
+
+
+@pytest.mark.parametrize(("item", "state"), REACHABLE)
+def test_item_actions_are_exactly_the_decisions_that_apply(item: ItemView, state: ItemState) -> None:
+    at = replace(item, state=state)
+    applies = {
+        kind
+        for kind in (DecisionKind.DONE, DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.UNDO)
+        if not isinstance(next_state(at, kind), NotApplicable)
+    }
+    assert set(item_actions(at)) == applies
+
+
+@pytest.mark.parametrize("state", ITEM_STATES)
+def test_a_task_offers_one_decision_in_any_state(state: ItemState) -> None:
+    # The checklist draws a task's decision as the one button beside its text.
+    assert len(item_actions(replace(TASK, state=state))) == 1
+
+
+@pytest.mark.parametrize("state", ITEM_STATES)
+def test_reopening_is_never_offered(state: ItemState) -> None:
+    # Only moving the window reopens a sign-off; nobody clicks it.
+    for item in (TASK, GATE):
+        assert DecisionKind.REOPEN not in item_actions(replace(item, state=state))
+
+
+def test_managers() -> None:
     r = release()
     assert may_manage(r, "UPM", frozenset())
     assert may_manage(r, "UX", frozenset({"project-manager"}))

@@ -10,6 +10,7 @@ mrkdwn markers visible. ``test_every_public_builder_is_covered`` fails when a bu
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import re
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -24,15 +26,28 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+import messages
 from bot.commands.parser import parse
 from bot.commands.types import UsageError
 from bot.commands.usage import help_overview, usage_for
 from bot.slack.replies import payload
-from domain.announcements import AnnouncementKind, DeliveryState, StakeholderChannel
-from domain.model import ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+from domain.announcements import AnnouncementKind, DeliveryState, NoticeKey, StakeholderChannel
+from domain.model import Assignment, ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
 from domain.retro import SurveyState, SurveyView, summarize
 from domain.template import SurveyQuestion
-from messages import announcements, checklist, common, dates, help, lifecycle, modals, retro, status
+from messages import (
+    checklist,
+    common,
+    dates,
+    help,
+    lifecycle,
+    modals,
+    retro,
+    schedule,
+    stakeholder_notices,
+    status,
+    team_notices,
+)
 from messages.common import Rendered
 from messages.dates import slack_date
 from messages.lifecycle import LifecycleAction
@@ -56,7 +71,21 @@ from tests.test_messages import (
 from tests.test_render import Doc
 from tests.test_retro_messages import QUESTIONS, RESPONSES, facts, survey
 
-MODULES: tuple[ModuleType, ...] = (checklist, status, help, modals, announcements, lifecycle, retro, common, dates)
+MODULES: tuple[ModuleType, ...] = (
+    checklist,
+    status,
+    help,
+    modals,
+    stakeholder_notices,
+    schedule,
+    team_notices,
+    lifecycle,
+    retro,
+    common,
+    dates,
+)
+# Not the default `/release`: every case that shows a command must show this one (see the tests at the end).
+COMMAND = "/deploy"
 
 CTX = RenderContext(
     viewer=U_PM.id,
@@ -140,10 +169,10 @@ def missing_gates(release: ReleaseView) -> list[ItemView]:
 
 def usage_error() -> UsageError:
     try:
-        parse("assign", "/release")
+        parse("assign", COMMAND)
     except UsageError as e:
         return e
-    raise AssertionError("`/release assign` without arguments must be a usage error")
+    raise AssertionError("`assign` without arguments must be a usage error")
 
 
 def closed_survey(responses: int, **kw: Any) -> SurveyView:
@@ -163,8 +192,12 @@ def _checklist_cases() -> Iterator[Case]:
     for state in ReleaseState:
         r = release_in(state)
         yield Case(f"summary[{state.value}]", partial(checklist.summary_message, r, NOW))
-        yield Case(f"status[{state.value}]", partial(status.status_message, r, NOW))
+        yield Case(f"status[{state.value}]", partial(status.status_message, r, NOW, command=COMMAND))
         yield Case(f"phase_messages[{state.value}]", partial(checklist.phase_messages, r, r.phases[0], NOW))
+    # More roles than the status has room for: it points to the roles verb for the rest.
+    extra_roles = tuple(Assignment(f"team-{n:03d}", U_PM) for n in range(150))
+    crowded = make_release(assignments=(*RELEASE.assignments, *extra_roles))
+    yield Case("status[many-roles]", partial(status.status_message, crowded, NOW, command=COMMAND))
     for phase in RELEASE.phases:
         yield Case(f"phase_messages[ready-{phase.key}]", partial(checklist.phase_messages, RELEASE, phase, NOW))
     yield Case("phase_messages[80-items-in-parts]", partial(checklist.phase_messages, RELEASE, big_phase(), NOW))
@@ -181,16 +214,18 @@ def _checklist_cases() -> Iterator[Case]:
     yield Case("item_blocks[frozen-no-buttons]", partial(checklist.item_blocks, frozen, overdue=True, buttons=False))
     for state in (ReleaseState.PLANNING, ReleaseState.READY, ReleaseState.CUTTING_OVER):
         yield Case(f"lifecycle_actions[{state.value}]", partial(checklist.lifecycle_actions, release_in(state)))
-    yield Case("roles", partial(status.roles_message, RELEASE))
-    yield Case("roles[no-roles]", partial(status.roles_message, make_release(phases=(), assignments=())))
+    yield Case("roles", partial(status.roles_message, RELEASE, command=COMMAND))
+    yield Case(
+        "roles[no-roles]", partial(status.roles_message, make_release(phases=(), assignments=()), command=COMMAND)
+    )
     everything = [release_in(s) for s in ReleaseState]
-    yield Case("release_list", partial(status.release_list_message, everything, NOW))
-    yield Case("release_list[empty]", partial(status.release_list_message, [], NOW))
+    yield Case("release_list", partial(status.release_list_message, everything, NOW, command=COMMAND))
+    yield Case("release_list[empty]", partial(status.release_list_message, [], NOW, command=COMMAND))
 
 
 def _help_and_modal_cases() -> Iterator[Case]:
-    yield Case("help[overview]", partial(help.help_message, help_overview("/release")))
-    yield Case("help[topic]", partial(help.help_message, usage_for("announce", "/release")))
+    yield Case("help[overview]", partial(help.help_message, help_overview(COMMAND), command=COMMAND))
+    yield Case("help[topic]", partial(help.help_message, usage_for("announce", COMMAND), command=COMMAND))
     error = usage_error()
     yield Case("usage_error[parse]", partial(help.usage_error_message, error.message, error.usage))
     notice = (
@@ -202,12 +237,14 @@ def _help_and_modal_cases() -> Iterator[Case]:
         "info[warning]", partial(help.info_message, ":warning: That button is not one of mine; nothing changed.")
     )
     allowed = [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())]
-    yield Case("refusal[holders]", partial(help.refusal_message, "approve", "Go/no-go <decision>", allowed))
-    yield Case("refusal[nobody]", partial(help.refusal_message, "undo", "Task", []))
+    yield Case(
+        "refusal[holders]", partial(help.refusal_message, "approve", "Go/no-go <decision>", allowed, command=COMMAND)
+    )
+    yield Case("refusal[nobody]", partial(help.refusal_message, "undo", "Task", [], command=COMMAND))
     end = CUTOVER + timedelta(hours=4)
     created = partial(help.release_created_message, "REL-3", "Payroll <to> Azure", CUTOVER, end)
-    yield Case("release_created", partial(created, None, None, "/release"))
-    yield Case("release_created[rehearsal]", partial(created, CUTOVER, 7200, "/release"))
+    yield Case("release_created", partial(created, None, None, command=COMMAND))
+    yield Case("release_created[rehearsal]", partial(created, CUTOVER, 7200, command=COMMAND))
 
     templates = [("caf-release", "CAF migration release"), ("lite", "Small & quick <fast>")]
     yield Case("new_release_modal", partial(modals.new_release_modal, templates, "C0REL3"))
@@ -238,80 +275,87 @@ def _help_and_modal_cases() -> Iterator[Case]:
 
 
 def _announcement_cases() -> Iterator[Case]:
-    announce = announcements.announcement_message
+    announce = partial(stakeholder_notices.announcement_message, command=COMMAND)
     for key, audiences in sorted(TEMPLATE_KEYS.items()):
-        yield Case(f"announcement[{key}]", partial(announce, RELEASE, key, "purpose", audiences, None, NOW))
+        yield Case(f"announcement[{key}]", partial(announce, RELEASE, key, audiences, None, NOW))
     for state in (ReleaseState.COMPLETED, ReleaseState.ROLLED_BACK):
         later = CUTOVER + timedelta(hours=6)
         yield Case(
             f"announcement[ann.outcome-{state.value}]",
-            partial(announce, release_in(state), "ann.outcome", "p", ("all",), None, later),
+            partial(announce, release_in(state), NoticeKey.WINDOW_END, ("all",), None, later),
         )
-    yield Case("announcement[adhoc-hostile]", partial(announce, RELEASE, "adhoc", "", ("it",), HOSTILE_TEXT, NOW))
+    rolled_back = release_in(ReleaseState.ROLLED_BACK)
+    at = CUTOVER + timedelta(hours=2)
+    yield Case("announcement[ann.rollback]", partial(announce, rolled_back, NoticeKey.ROLLBACK, ("all",), None, at))
+    yield Case("announcement[adhoc-hostile]", partial(announce, RELEASE, "adhoc", ("it",), HOSTILE_TEXT, NOW))
     next_day = CUTOVER + timedelta(days=1)
     yield Case(
         "announcement[adhoc-after-rehearsal]",
-        partial(announce, AFTER, "", "", (), "Done :tada:", next_day, rehearsal=True),
+        partial(announce, AFTER, "", (), "Done :tada:", next_day, rehearsal=True),
     )
     yield Case(
         "announcement[rehearsal]",
-        partial(announce, RELEASE, "ann.initial", "p", ("business",), None, NOW, rehearsal=True),
+        partial(announce, RELEASE, "ann.initial", ("business",), None, NOW, rehearsal=True),
     )
+    for label, targets in (("no-channel", ()), ("channels", ("C0BIZ0001", "C0ITS0001"))):
+        yield Case(
+            f"announcement[rehearsal-{label}]",
+            partial(announce, RELEASE, "ann.reminder", ("all",), None, NOW, rehearsal=True, rehearsal_channels=targets),
+        )
     window = (CUTOVER + timedelta(days=30), CUTOVER + timedelta(days=30, hours=4))
     yield Case(
         "announcement[decom-window]",
-        partial(announce, AFTER, "ann.decom_notice", "p", ("business", "it"), None, NOW, window=window),
+        partial(announce, AFTER, "ann.decom_notice", ("business", "it"), None, NOW, window=window),
     )
-    purpose = "Tell people about {x} <!here> & more"
-    yield Case("announcement[unknown-key]", partial(announce, RELEASE, "ann.custom", purpose, ("ops",), None, NOW))
 
-    schedule = announcements.schedule_message
-    yield Case("schedule[every-delivery-state]", partial(schedule, RELEASE, announcement_plan(), CHANNELS, NOW))
-    yield Case("schedule[empty]", partial(schedule, RELEASE, [], [], NOW))
+    plan_of = partial(schedule.schedule_message, command=COMMAND)
+    yield Case("schedule[every-delivery-state]", partial(plan_of, RELEASE, announcement_plan(), CHANNELS, NOW))
+    yield Case("schedule[empty]", partial(plan_of, RELEASE, [], [], NOW))
     spread = tuple(
         delivery(n, DeliveryState.FAILED if n % 3 else DeliveryState.SENT, f"C0BIZ{n:04d}", error="is_archived")
         for n in range(8)
     )
     channels = [*CHANNELS, StakeholderChannel("support", "C0ITS0001", problem="channel_not_found")]
     many = [announcement(1, "ann.initial", CUTOVER, spread)]
-    yield Case("schedule[many-channels]", partial(schedule, RELEASE, many, channels, NOW))
+    yield Case("schedule[many-channels]", partial(plan_of, RELEASE, many, channels, NOW))
     adhoc = announcement(
         9, "", NOW, (delivery(1, DeliveryState.PENDING, "C0OPS12"),), audiences=(), kind=AnnouncementKind.ADHOC
     )
-    yield Case("schedule[adhoc]", partial(schedule, RELEASE, [adhoc], CHANNELS, NOW))
+    yield Case("schedule[adhoc]", partial(plan_of, RELEASE, [adhoc], CHANNELS, NOW))
 
     for error in ("not_in_channel", "is_archived", "weird_error"):
         yield Case(
             f"preflight_problem[{error}]",
-            partial(announcements.preflight_problem_message, RELEASE, "C0BIZ0001", error),
+            partial(team_notices.preflight_problem_message, RELEASE, "C0BIZ0001", error, command=COMMAND),
         )
         yield Case(
             f"delivery_failed[{error}]",
-            partial(announcements.delivery_failed_message, RELEASE, "ann.initial", "G0OPS0001", error),
+            partial(team_notices.delivery_failed_message, RELEASE, "ann.initial", "G0OPS0001", error, command=COMMAND),
         )
     missed = [("ann.initial", "C0BIZ0001", CUTOVER - timedelta(days=14)), ("ann.it_ops", "C0ITS0001", CUTOVER)]
-    yield Case("missed", partial(announcements.missed_message, RELEASE, missed))
+    yield Case("missed", partial(team_notices.missed_message, RELEASE, missed, command=COMMAND))
     old = (CUTOVER, CUTOVER + timedelta(hours=4))
     new_start = CUTOVER + timedelta(days=7)
-    moved = announcements.moved_message
+    moved = team_notices.moved_message
     reapprove = missing_gates(RELEASE)[:4]
     yield Case(
         "moved[reapproval]", partial(moved, RELEASE, *old, new_start, new_start + timedelta(hours=6), 3, reapprove)
     )
     yield Case("moved[quiet]", partial(moved, RELEASE, *old, new_start, new_start, 0, []))
-    added = announcements.channel_added_message
+    added = partial(team_notices.channel_added_message, command=COMMAND)
     yield Case("channel_added[ok]", partial(added, RELEASE, "business", "C0BIZ0001", None, 3))
     yield Case("channel_added[problem]", partial(added, RELEASE, "it", "G0OPS0001", "not_in_channel", 0))
+    yield Case("channel_added[odd-problem]", partial(added, RELEASE, "it", "C0ITS0001", "restricted_action", 0))
 
 
 def _lifecycle_cases() -> Iterator[Case]:
     missing = missing_gates(RELEASE)
-    yield Case("gonogo_refusal", partial(lifecycle.gonogo_refusal_message, RELEASE, missing[:3]))
+    yield Case("gonogo_refusal", partial(lifecycle.gonogo_refusal_message, RELEASE, missing[:3], command=COMMAND))
     yield Case(
-        "gonogo_refusal[all-missing]", partial(lifecycle.gonogo_refusal_message, RELEASE, missing, command="/cut")
+        "gonogo_refusal[all-missing]", partial(lifecycle.gonogo_refusal_message, RELEASE, missing, command=COMMAND)
     )
     cutting = release_in(ReleaseState.CUTTING_OVER)
-    yield Case("complete_refusal", partial(lifecycle.complete_refusal_message, cutting, missing[:2]))
+    yield Case("complete_refusal", partial(lifecycle.complete_refusal_message, cutting, missing[:2], command=COMMAND))
     notices: list[tuple[LifecycleAction, str | None, str | None]] = [
         ("started", None, None),
         ("started", None, HOSTILE),
@@ -354,11 +398,11 @@ def _retro_cases() -> Iterator[Case]:
         partial(retro.survey_modal, AFTER, survey(), QUESTIONS, None),
         errors={q.key: f"Answer “{q.key}” <please>" for q in QUESTIONS[:2]},
     )
-    yield Case("retro_status[none]", partial(retro.retro_status_message, AFTER, None))
+    yield Case("retro_status[none]", partial(retro.retro_status_message, AFTER, None, command=COMMAND))
     for survey_state in SurveyState:
         yield Case(
             f"retro_status[{survey_state.value}]",
-            partial(retro.retro_status_message, AFTER, survey(state=survey_state)),
+            partial(retro.retro_status_message, AFTER, survey(state=survey_state), command=COMMAND),
         )
     summary = retro.survey_summary_message
     two = summarize(QUESTIONS, RESPONSES[:2])
@@ -526,3 +570,54 @@ def test_every_public_builder_is_covered() -> None:
     assert len(builders) > 30  # the discovery itself works
     assert builders - covered == set()
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+# --- the configured slash command --------------------------------------------------------------------
+
+
+DEFAULT_COMMAND = "/release"
+
+
+def takes_command(builder: Callable[..., Any]) -> bool:
+    return "command" in inspect.signature(builder).parameters
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_no_output_shows_the_default_command(case: Case) -> None:
+    if takes_command(case.builder):
+        assert case.build.keywords.get("command") == COMMAND, "pass command=COMMAND to every builder that takes it"
+    dumped = json.dumps(serialise(case.build()), ensure_ascii=False)
+    assert DEFAULT_COMMAND not in dumped
+
+
+def test_every_builder_that_takes_the_command_shows_it() -> None:
+    shown: dict[str, bool] = {}
+    for case in CASES:
+        if takes_command(case.builder):
+            name = f"{case.builder.__module__}.{case.builder.__name__}"
+            dumped = json.dumps(serialise(case.build()), ensure_ascii=False)
+            shown[name] = shown.get(name, False) or f"{COMMAND} " in dumped
+    assert len(shown) >= 15  # the discovery itself works
+    assert [name for name, seen in shown.items() if not seen] == []
+
+
+def spelled_strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Every string constant in code (docstrings excluded: they may name `/release`)."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+@pytest.mark.parametrize("path", sorted(Path(messages.__file__).parent.glob("*.py")), ids=lambda p: p.name)
+def test_no_builder_spells_out_the_default_command(path: Path) -> None:
+    # The cases above only see the paths they reach; this catches a `/release` on any other path.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert [(line, text) for line, text in spelled_strings(tree) if DEFAULT_COMMAND in text] == []

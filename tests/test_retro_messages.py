@@ -211,7 +211,7 @@ def test_retro_status_without_a_survey() -> None:
 )
 def test_retro_status_shows_counts_and_dates_only(state: SurveyState, expected: str) -> None:
     s = survey(state=state)
-    out = retro_status_message(RELEASE, s)
+    out = retro_status_message(RELEASE, s, command="/release")
     body = check(out)
     assert expected in body and slack_date(s.closes_at) in body
     if state is SurveyState.SCHEDULED:
@@ -225,7 +225,7 @@ def test_retro_status_shows_counts_and_dates_only(state: SurveyState, expected: 
 
 
 def test_retro_status_with_nobody_invited() -> None:
-    body = check(retro_status_message(RELEASE, survey(invited=0, responses=0, anonymous=False)))
+    body = check(retro_status_message(RELEASE, survey(invited=0, responses=0, anonymous=False), command="/release"))
     assert "*Responses:* 0 answered" in body and "*Anonymous:* no" in body
 
 

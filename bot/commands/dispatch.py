@@ -43,22 +43,22 @@ class Route:
 
 async def _help(c: Components, _who: Actor, _release: None, cmd: t.Help) -> Rendered:
     command = c.settings.slash_command
-    return help_message(usage_for(cmd.topic, command) if cmd.topic else help_overview(command))
+    return help_message(usage_for(cmd.topic, command) if cmd.topic else help_overview(command), command=command)
 
 
 async def _list(c: Components, who: Actor, _release: None, _cmd: t.ListReleases) -> Rendered:
     async with c.sessions() as session:
         rows = await current_releases(session, who.team_id)
         views = [release_view(r) for r in rows]
-    return release_list_message(views, utcnow())
+    return release_list_message(views, utcnow(), command=c.settings.slash_command)
 
 
-async def _status(_c: Components, _who: Actor, release: ReleaseView, _cmd: t.Status) -> Rendered:
-    return status_message(release, utcnow())
+async def _status(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Status) -> Rendered:
+    return status_message(release, utcnow(), command=c.settings.slash_command)
 
 
-async def _roles(_c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles) -> Rendered:
-    return roles_message(release)
+async def _roles(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles) -> Rendered:
+    return roles_message(release, command=c.settings.slash_command)
 
 
 ROUTES: dict[type, Route] = {
