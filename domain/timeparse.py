@@ -1,7 +1,9 @@
 """Durations, offsets and date-times as people type them in `/release` and in templates.
 
 Pure functions: they never look at the clock. Every error is a `TimeParseError` whose message names
-the offending text in backticks, so callers can show it to the user as is.
+the offending text in backticks, so callers can show it to the user as is. A time typed without an
+offset by someone whose zone cannot be read is refused with `UnknownZoneError` (a `TimeParseError`
+that names the zone and suggests the offset forms), never read as UTC.
 """
 
 from __future__ import annotations
