@@ -1,7 +1,9 @@
 """Durations, offsets and date-times as people type them in `/release` and in templates.
 
 Pure functions: they never look at the clock. Every error is a `TimeParseError` whose message names
-the offending text in backticks, so callers can show it to the user as is.
+the offending text in backticks, so callers can show it to the user as is. A time typed without an
+offset by someone whose zone cannot be read is refused with `UnknownZoneError` (a `TimeParseError`
+that names the zone and suggests the offset forms), never read as UTC.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MAX_DURATION = timedelta(days=14)
@@ -129,21 +131,44 @@ def parse_datetime(text: str) -> ParsedDateTime:
     if hour > 23 or minute > 59 or second > 59:
         raise TimeParseError(f"`{t}` is not a real time of day: use 00:00 to 23:59.")
 
-    tzinfo: timezone | None = None
+    fixed: timezone | None = None
     if m["utc"]:
-        tzinfo = UTC
+        fixed = UTC
     elif m["sign"]:
         offset_minutes = int(m["om"]) if m["om"] else 0
         offset = timedelta(hours=int(m["oh"]), minutes=offset_minutes)
         if offset_minutes > 59 or offset > MAX_UTC_OFFSET:
             raise TimeParseError(f"`{t}` has an impossible UTC offset: use -12:00 to +14:00.")
-        tzinfo = timezone(-offset if m["sign"] == "-" else offset)
+        fixed = timezone(-offset if m["sign"] == "-" else offset)
 
-    value = datetime(year, month, day, hour, minute, second, tzinfo=tzinfo)
-    return ParsedDateTime(value=value, has_offset=tzinfo is not None)
+    value = datetime(year, month, day, hour, minute, second, tzinfo=fixed)
+    return ParsedDateTime(value=value, has_offset=fixed is not None)
 
 
-def _zone(tz_name: str) -> ZoneInfo | None:
+# What a zone name from Slack may look like to be echoed back: IANA keys are letters, digits and
+# `_+-/`. Anything else (backticks, `<`, line breaks) is not a zone name and is never shown.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-/]{1,64}", re.ASCII)
+_OFFSET_EXAMPLES = ("-05:00", "Z")
+
+
+class UnknownZoneError(TimeParseError):
+    """A time typed without an offset, by a person whose time zone cannot be read.
+
+    ``zone`` is the name that could not be read, or None when there was none (Slack did not say).
+    The message tells the person how to type the time with an explicit offset instead.
+    """
+
+    def __init__(self, message: str, zone: str | None) -> None:
+        super().__init__(message)
+        self.zone = zone
+
+
+def read_zone(tz_name: str | None) -> tzinfo | None:
+    """The IANA zone named, or None when there is no name or it is not one this machine knows."""
+    if tz_name is None or not tz_name.strip():
+        return None
+    if tz_name in ("UTC", "Etc/UTC"):  # needs no database
+        return UTC
     try:
         return ZoneInfo(tz_name)
     # ValueError/TypeError: zoneinfo refuses malformed keys (absolute paths, "..") before any lookup.
@@ -151,22 +176,44 @@ def _zone(tz_name: str) -> ZoneInfo | None:
         return None
 
 
-def to_utc(parsed: ParsedDateTime, tz_name: str) -> datetime:
+def _shown(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+
+
+def unknown_zone_message(parsed: ParsedDateTime, tz_name: str | None) -> str:
+    """Why a time typed without an offset cannot be read in ``tz_name``, and how to type it instead."""
+    shown = _shown(parsed.value)
+    if tz_name is None or not tz_name.strip():
+        why = "I could not read your Slack time zone"
+    elif _ZONE_NAME.fullmatch(tz_name):
+        why = f"Your Slack time zone `{tz_name}` is not one I know"
+    else:
+        why = "Your Slack time zone is not one I know"
+    iso = shown.replace(" ", "T")
+    return (
+        f"{why}, so I can't tell when {shown} is. Type the time with its offset, "
+        f"e.g. `{shown}{_OFFSET_EXAMPLES[0]}` or `{iso}{_OFFSET_EXAMPLES[1]}`."
+    )
+
+
+def to_utc(parsed: ParsedDateTime, tz_name: str | None) -> datetime:
     """The instant meant, as aware UTC. A naive value is wall-clock time in `tz_name`.
 
-    An unknown zone falls back to UTC rather than failing: the zone comes from Slack's profile data,
-    not from the user's text, so there is nothing the user could retype. A wall-clock time skipped by a
-    clock change is refused; a repeated one (clocks going back) means its first occurrence.
+    A time with an offset needs no zone (``tz_name`` may then be None). A naive time in a zone that is
+    missing (None: the caller could not read the person's zone) or unknown raises `UnknownZoneError`:
+    guessing UTC would move the instant by the zone's offset without anyone noticing. A wall-clock
+    time skipped by a clock change is refused; a repeated one (clocks going back) means its first
+    occurrence.
     """
     if parsed.has_offset:
         return parsed.value.astimezone(UTC)
-    zone = _zone(tz_name)
-    if zone is None:
-        return parsed.value.replace(tzinfo=UTC)
-    local = parsed.value.replace(tzinfo=zone, fold=0)
+    found = read_zone(tz_name)
+    if found is None:
+        raise UnknownZoneError(unknown_zone_message(parsed, tz_name), tz_name)
+    local = parsed.value.replace(tzinfo=found, fold=0)
     instant = local.astimezone(UTC)
     # zoneinfo maps a nonexistent wall time to *some* instant; only the round trip shows the gap.
-    if instant.astimezone(zone).replace(tzinfo=None) != parsed.value:
+    if instant.astimezone(found).replace(tzinfo=None) != parsed.value:
         shown = parsed.value.strftime("%Y-%m-%d %H:%M")
         raise TimeParseError(
             f"`{shown}` does not exist in {tz_name}: the clocks jump forward over it. "

@@ -223,10 +223,16 @@ def epoch_seconds(value: str, tz: str) -> int:
     except ValueError:
         raise FormError([f"{value!r} is not a date and time"]) from None
     if parsed.tzinfo is None:
+        # Never read a typed time as UTC for want of the zone: refuse, and say how to send it instead.
         try:
             parsed = parsed.replace(tzinfo=ZoneInfo(tz))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise FormError([f"unknown time zone {tz!r}"]) from None
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise FormError(
+                [
+                    f"unknown time zone {tz!r}, so {text!r} cannot be read; "
+                    "send it with its offset (e.g. 2026-12-18T22:00-05:00) or as Unix seconds"
+                ]
+            ) from None
     return int(parsed.timestamp())
 
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sandbox.render import RenderContext, render_message, render_view
+from sandbox.render.context import zone, zone_known
 from sandbox.team import Team
 from sandbox.webapi import SlackStandIn
 
@@ -33,7 +33,7 @@ class ClientState:
 
 
 def _local_time(ts: str, tz: str) -> datetime:
-    return datetime.fromtimestamp(float(ts), ZoneInfo(tz))
+    return datetime.fromtimestamp(float(ts), zone(tz))
 
 
 class PageView:
@@ -101,14 +101,16 @@ class PageView:
 
     def _person_json(self, user: Mapping[str, Any]) -> dict[str, Any]:
         person = self.team.person(str(user["id"]))
-        now = datetime.now(ZoneInfo(user["tz"]))
+        now = datetime.now(zone(user["tz"]))
+        # A zone this machine does not know shows as UTC, and says so (display only).
+        abbr = (now.tzname() or user["tz"]) if zone_known(user["tz"]) else "UTC: zone unknown here"
         return {
             "id": user["id"],
             "name": user["name"],
             "real_name": user["real_name"],
             "role": person.role_title if person else "",
             "tz": user["tz"],
-            "tz_abbr": now.tzname() or user["tz"],
+            "tz_abbr": abbr,
             "local_time": now.strftime("%H:%M"),
         }
 

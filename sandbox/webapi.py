@@ -202,9 +202,12 @@ class SlackStandIn:
         real_name: str | None = None,
         tz: str = "UTC",
         tz_label: str | None = None,
+        tz_offset: int | None = None,
         display_name: str | None = None,
         is_bot: bool = False,
     ) -> None:
+        """``tz`` must be a zone this machine knows, unless ``tz_offset`` (seconds east of UTC) says what
+        Slack would send for it: that stands for a person whose zone the app's machine cannot read."""
         user = User(
             id=user_id,
             name=name,
@@ -213,6 +216,7 @@ class SlackStandIn:
             tz_label=tz_label,
             display_name=display_name if display_name is not None else name,
             is_bot=is_bot,
+            tz_offset=tz_offset,
         )
         with self._ws.lock:
             self._ws.add_user(user)

@@ -38,11 +38,19 @@ class User:
     tz_label: str | None = None
     display_name: str = ""
     is_bot: bool = False
+    # Slack's own offset for a zone this machine may not know (Slack's zone database is not the
+    # app's); None: computed here from `tz`, which must then be a zone this machine knows.
+    tz_offset: int | None = None
 
     def to_api(self, team_id: str) -> dict[str, Any]:
-        # The offset is computed for "now" so DST-dependent code sees what Slack would send today.
-        now = datetime.now(ZoneInfo(self.tz))
-        offset = now.utcoffset()
+        if self.tz_offset is not None:
+            label, offset_seconds = self.tz_label or self.tz, self.tz_offset
+        else:
+            # The offset is computed for "now" so DST-dependent code sees what Slack would send today.
+            now = datetime.now(ZoneInfo(self.tz))
+            offset = now.utcoffset()
+            label = self.tz_label or now.tzname() or self.tz
+            offset_seconds = int(offset.total_seconds()) if offset is not None else 0
         return {
             "id": self.id,
             "team_id": team_id,
@@ -50,8 +58,8 @@ class User:
             "deleted": False,
             "real_name": self.real_name,
             "tz": self.tz,
-            "tz_label": self.tz_label or now.tzname() or self.tz,
-            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+            "tz_label": label,
+            "tz_offset": offset_seconds,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "profile": {
@@ -294,7 +302,8 @@ class Workspace:
     # directory
 
     def add_user(self, user: User) -> None:
-        ZoneInfo(user.tz)  # fail at seeding time on a misspelt zone, not inside a request
+        if user.tz_offset is None:
+            ZoneInfo(user.tz)  # fail at seeding time on a misspelt zone, not inside a request
         self.users[user.id] = user
 
     def visible_channel(self, channel_id: Any) -> Channel | None:

@@ -27,6 +27,7 @@ from bot.commands.types import (
 from bot.commands.usage import VERBS, help_overview, usage_for
 from domain.model import Subject, SubjectKind
 from domain.roles import ROLES_BY_KEY
+from domain.timeparse import UnknownZoneError, parse_datetime, to_utc
 
 CUT = "--cutover 2026-12-05T22:00"
 ALICE = Subject(SubjectKind.USER, "U012ABC")
@@ -567,3 +568,17 @@ def test_cutover_usage_lists_every_form() -> None:
     assert "Only a Project Manager may start despite missing sign-offs" in usage
     assert "Example: `/cut cutover start REL-3`" in usage
     assert usage_for("retro").startswith("Usage: `/release retro open|close|status [REL-n]`")
+
+
+@pytest.mark.parametrize("verb", ["new Payroll --cutover", "move --cutover", "announce business at"])
+def test_the_forms_an_unknown_zone_suggests_are_accepted(verb: str) -> None:
+    """A person whose zone the app cannot read is told to type the offset; both suggested forms must work."""
+    with pytest.raises(UnknownZoneError) as info:
+        to_utc(parse_datetime("2026-12-18 22:00"), "Mars/Olympus")
+    for example in ("2026-12-18 22:00-05:00", "2026-12-18T22:00Z"):
+        assert f"`{example}`" in info.value.message
+        text = f"{verb} {example}" + (" Maintenance tonight" if verb.startswith("announce") else "")
+        cmd = parse(text)
+        typed = getattr(cmd, "at", None) or getattr(cmd, "cutover", None)
+        assert typed is not None and typed.has_offset, cmd
+        assert typed.value.replace(tzinfo=None) == datetime(2026, 12, 18, 22, 0)

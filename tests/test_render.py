@@ -305,7 +305,11 @@ def test_date_with_link() -> None:
 
 def test_bad_zone_or_naive_now_do_not_raise() -> None:
     odd = RenderContext("U1", "Mars/Olympus", {}, {}, {}, datetime(2026, 11, 27, 10, 0))
-    assert Doc(render_mrkdwn(token(NOW, "{date_pretty} {time}"), odd)).text == "Today 10:00"
+    # Shown on the UTC clock for want of the zone, and saying so.
+    assert Doc(render_mrkdwn(token(NOW, "{date_pretty} {time}"), odd)).text == "Today 10:00 UTC"
+    assert Doc(render_mrkdwn(token(NOW, "{date_short} at {time_secs}"), odd)).text == "Nov 27, 2026 at 10:00:00 UTC"
+    assert Doc(render_mrkdwn(token(NOW, "{date_pretty}"), odd)).text == "Today"  # no time of day, no clock
+    assert Doc(render_mrkdwn(token(NOW, "{date_pretty} {time}"), CTX)).text == "Today 11:00"  # a known zone: as is
 
 
 # --- blocks ---------------------------------------------------------------------------------------

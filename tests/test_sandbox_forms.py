@@ -188,5 +188,9 @@ def test_epoch_seconds_reads_digits_offsets_and_wall_clock() -> None:
         datetime(2026, 12, 5, 21, 0, tzinfo=UTC).timestamp()
     )
     assert epoch_seconds("2026-12-05T22:00", "UTC") == int(datetime(2026, 12, 5, 22, 0, tzinfo=UTC).timestamp())
-    with pytest.raises(FormError, match="time zone"):
+    with pytest.raises(FormError, match=r"time zone 'Mars/Olympus'.*with its offset"):
         epoch_seconds("2026-12-05T22:00", "Mars/Olympus")
+    # With its offset, a time needs no zone.
+    assert epoch_seconds("2026-12-05T22:00-05:00", "Mars/Olympus") == int(
+        datetime(2026, 12, 6, 3, 0, tzinfo=UTC).timestamp()
+    )

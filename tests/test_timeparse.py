@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from domain.timeparse import ParsedDateTime, TimeParseError, parse_datetime, parse_duration, parse_offset, to_utc
+from domain.timeparse import (
+    ParsedDateTime,
+    TimeParseError,
+    UnknownZoneError,
+    parse_datetime,
+    parse_duration,
+    parse_offset,
+    read_zone,
+    to_utc,
+)
 
 
 @pytest.mark.parametrize(
@@ -154,10 +164,95 @@ def test_to_utc_keeps_explicit_offset_whatever_the_zone() -> None:
     assert result.tzinfo is UTC
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../../etc/passwd", "/etc/localtime", "Not a zone"])
-def test_to_utc_unknown_zone_falls_back_to_utc(zone: str) -> None:
-    parsed = parse_datetime("2026-12-05 22:00")
-    assert to_utc(parsed, zone) == datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+_NO_ZONE = "I could not read your Slack time zone, so I can't tell when 2026-12-18 22:00 is."
+_ADVICE = "Type the time with its offset, e.g. `2026-12-18 22:00-05:00` or `2026-12-18T22:00Z`."
+_HIDDEN = "Your Slack time zone is not one I know, so I can't tell when 2026-12-18 22:00 is."
+
+
+def _known(name: str) -> str:
+    return f"Your Slack time zone `{name}` is not one I know, so I can't tell when 2026-12-18 22:00 is. {_ADVICE}"
+
+
+# (typed text, the person's zone as Slack gave it or None when it could not be read, the instant or the refusal)
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        # A zone this machine knows: the wall-clock time there.
+        ("2026-12-18 22:00", "America/New_York", datetime(2026, 12, 19, 3, 0, tzinfo=UTC)),
+        ("2026-12-18T22:00", "Europe/Berlin", datetime(2026, 12, 18, 21, 0, tzinfo=UTC)),
+        ("2026-12-18 22:00", "Asia/Kolkata", datetime(2026, 12, 18, 16, 30, tzinfo=UTC)),
+        ("2026-12-18 22:00", "UTC", datetime(2026, 12, 18, 22, 0, tzinfo=UTC)),
+        ("2026-12-18 22:00", "Etc/UTC", datetime(2026, 12, 18, 22, 0, tzinfo=UTC)),
+        ("2026-06-18 22:00", "America/New_York", datetime(2026, 6, 19, 2, 0, tzinfo=UTC)),  # daylight time
+        # An explicit offset needs no zone, so an unknown or missing one does not matter.
+        ("2026-12-18 22:00-05:00", "Mars/Olympus", datetime(2026, 12, 19, 3, 0, tzinfo=UTC)),
+        ("2026-12-18T22:00Z", None, datetime(2026, 12, 18, 22, 0, tzinfo=UTC)),
+        ("2026-12-18 22:00 UTC", "", datetime(2026, 12, 18, 22, 0, tzinfo=UTC)),
+        # No offset and a zone that cannot be read: refused with the reason, never read as UTC.
+        ("2026-12-18 22:00", "Mars/Olympus", _known("Mars/Olympus")),
+        ("2026-12-18T22:00", "America/Nowhere_City", _known("America/Nowhere_City")),
+        ("2026-12-18 22:00", "Not a zone", _HIDDEN),
+        ("2026-12-18 22:00", "../../etc/passwd", _HIDDEN),
+        ("2026-12-18 22:00", "/etc/localtime", _known("/etc/localtime")),
+        ("2026-12-18 22:00", "utc", _known("utc")),  # zone names are case-sensitive
+        ("2026-12-18 22:00", "`<!channel>`", _HIDDEN),  # never echoed into Slack
+        ("2026-12-18 22:00", "x" * 65, _HIDDEN),
+        ("2026-12-18 22:00", None, _NO_ZONE),
+        ("2026-12-18 22:00", "", _NO_ZONE),
+        ("2026-12-18 22:00", "  ", _NO_ZONE),
+        (
+            "2026-12-18 22:00:30",
+            "Mars/Olympus",
+            "Your Slack time zone `Mars/Olympus` is not one I know, so I can't tell when 2026-12-18 22:00:30 is. "
+            "Type the time with its offset, e.g. `2026-12-18 22:00:30-05:00` or `2026-12-18T22:00:30Z`.",
+        ),
+    ],
+)
+def test_to_utc_reads_the_zone_or_refuses(text: str, zone: str | None, expected: datetime | str) -> None:
+    parsed = parse_datetime(text)
+    if isinstance(expected, datetime):
+        result = to_utc(parsed, zone)
+        assert result == expected
+        assert result.utcoffset() == timedelta(0)
+        return
+    with pytest.raises(UnknownZoneError) as info:
+        to_utc(parsed, zone)
+    assert str(info.value).startswith(expected)
+    assert str(info.value).endswith("`.")  # always the advice with both example forms
+    assert "Type the time with its offset" in str(info.value)
+    assert info.value.zone == zone
+    assert isinstance(info.value, TimeParseError)  # callers that catch TimeParseError show it as is
+
+
+@pytest.mark.parametrize("text", ["2026-12-18 22:00", "2026-12-18T07:05", "2026-12-18 22:00:30"])
+def test_the_suggested_forms_parse_to_the_same_wall_time(text: str) -> None:
+    """The advice must work when typed: both examples parse, carry an offset, and keep the wall time."""
+    parsed = parse_datetime(text)
+    with pytest.raises(UnknownZoneError) as info:
+        to_utc(parsed, "Mars/Olympus")
+    examples = re.findall(r"`([^`]+)`", str(info.value))[-2:]
+    assert len(examples) == 2
+    for example in examples:
+        again = parse_datetime(example)
+        assert again.has_offset
+        assert again.value.replace(tzinfo=None) == parsed.value
+
+
+@pytest.mark.parametrize(
+    ("zone", "known"),
+    [
+        ("America/New_York", True),
+        ("UTC", True),
+        ("Etc/UTC", True),
+        ("Mars/Olympus", False),
+        ("", False),
+        (None, False),
+        ("../../etc/passwd", False),
+        ("/etc/localtime", False),
+    ],
+)
+def test_read_zone(zone: str | None, known: bool) -> None:
+    assert (read_zone(zone) is not None) is known
 
 
 def test_to_utc_rejects_time_in_dst_gap() -> None:

@@ -37,18 +37,35 @@ class RenderContext:
         return zone(self.viewer_tz)
 
     @property
+    def zone_known(self) -> bool:
+        """False when ``zone`` is only the UTC stand-in for a zone this machine does not know."""
+        return zone_known(self.viewer_tz)
+
+    @property
     def local_now(self) -> datetime:
         now = self.now if self.now.tzinfo is not None else self.now.replace(tzinfo=UTC)
         return now.astimezone(self.zone)
 
 
 @lru_cache(maxsize=64)
-def zone(name: str) -> tzinfo:
-    """The named zone, or UTC when the name is unknown: a bad profile must not break the page."""
+def _lookup(name: str) -> tzinfo | None:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return None
+
+
+def zone(name: str) -> tzinfo:
+    """The named zone, or UTC when the name is unknown: a bad profile must not break the page.
+
+    Display only, and never silent: whatever shows a time of day in this stand-in zone says so
+    (see ``zone_known``). Times a person types are never read in it (``forms.epoch_seconds`` refuses).
+    """
+    return _lookup(name) or UTC
+
+
+def zone_known(name: str) -> bool:
+    return _lookup(name) is not None
 
 
 def esc(text: object) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from .context import RenderContext, attrs, esc, safe_url
 
 _TOKEN = re.compile(r"\{([a-z_]+)\}")
+_TIME_OF_DAY = re.compile(r"\{time(?:_secs)?\}")
 
 
 def _ordinal(day: int) -> str:
@@ -104,7 +105,11 @@ def format_date(epoch: int, fmt: str, ctx: RenderContext) -> str | None:
         return formatter(local, ctx)
 
     text = _TOKEN.sub(fill, fmt)
-    return None if unknown else text
+    if unknown:
+        return None
+    if not ctx.zone_known and _TIME_OF_DAY.search(fmt):
+        text += " UTC"  # the viewer's zone is unknown here: say which clock the time is on
+    return text
 
 
 def date_html(epoch: int | None, fmt: str, fallback: str, link: str, ctx: RenderContext) -> str:
