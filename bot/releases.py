@@ -73,20 +73,8 @@ async def resolve_release(session: AsyncSession, who: Actor, ref: str | None, co
 
 async def user_time(c: Components, parsed: ParsedDateTime, user_id: str, usage: str, reply: Reply) -> datetime | None:
     """A typed time as UTC, read in the person's Slack zone unless it carries an offset; None if it
-    cannot be (the person has been told why)."""
-    if parsed.has_offset:
-        return to_utc(parsed, "UTC")
-    tz = await c.directory.user_tz(user_id)
-    if tz is None:
-        await reply(
-            usage_error_message(
-                "I could not read your time zone from Slack just now, so I can't tell when "
-                f"`{parsed.value:%Y-%m-%d %H:%M}` is. Type the time with its UTC offset, "
-                f"e.g. `{parsed.value:%Y-%m-%d %H:%M}+01:00` or `{parsed.value:%Y-%m-%dT%H:%M}Z`.",
-                usage,
-            )
-        )
-        return None
+    cannot be (the person has been told why: never a guessed zone)."""
+    tz = None if parsed.has_offset else await c.directory.user_tz(user_id)
     try:
         return to_utc(parsed, tz)
     except TimeParseError as e:
