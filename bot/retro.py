@@ -6,12 +6,14 @@ import hashlib
 import hmac
 import logging
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.components import Components
 from bot.replies import payload
@@ -29,6 +31,7 @@ from messages.retro import (
     survey_reminder_message,
     survey_summary_message,
 )
+from storage.app_secrets import get_or_create_secret
 from storage.models import Release, Survey, SurveyResponse
 from storage.queries import load_release_header, load_release_view
 from storage.retro import (
@@ -46,6 +49,8 @@ log = logging.getLogger(__name__)
 
 Tell = Callable[[Rendered], Awaitable[None]]
 REMIND_BEFORE_CLOSE = timedelta(days=1)
+RESPONDENT_SECRET = "survey.respondent_key"  # the app's own, in the database: rotating the bot token changes nothing
+_respondent_secrets: weakref.WeakKeyDictionary[AsyncEngine, str] = weakref.WeakKeyDictionary()
 
 
 def respondent_key(secret: str, salt: str, user_id: str) -> str:
@@ -132,13 +137,14 @@ async def open_survey(c: Components, release_id: int, tell: Tell | None = None) 
 
 
 async def take(c: Components, survey_id: int, user_id: str, trigger_id: str, tell: Tell) -> None:
+    secret = await respondent_secret(c)
     async with c.sessions() as s:
         survey = await s.get(Survey, survey_id)
         if survey is None:
             await tell(info_message(":warning: That survey no longer exists."))
             return
         release = await load_release_header(s, survey.release_id)
-        previous = await response_of(s, survey.id, _key(c, survey, user_id))
+        previous = await response_of(s, survey.id, _key(secret, survey, user_id))
         view = await survey_view(s, survey)
     if release is None:
         return
@@ -152,10 +158,23 @@ async def take(c: Components, survey_id: int, user_id: str, trigger_id: str, tel
         await tell(info_message(f":warning: Slack would not open the survey ({e.response.get('error')}); try again."))
 
 
-def _key(c: Components, survey: Survey, user_id: str) -> str:
+async def respondent_secret(c: Components) -> str:
+    """The key of respondent keys: made once, stored, then read once per process (it never changes).
+
+    Read before opening another session: on SQLite a second open transaction would wait for the first.
+    """
+    secret = _respondent_secrets.get(c.engine)
+    if secret is None:
+        async with c.sessions() as s, s.begin():
+            secret = await get_or_create_secret(s, RESPONDENT_SECRET)
+        _respondent_secrets[c.engine] = secret
+    return secret
+
+
+def _key(secret: str, survey: Survey, user_id: str) -> str:
     if not survey.anonymous:
         return user_id
-    return respondent_key(c.settings.slack_bot_token.get_secret_value(), survey.salt, user_id)
+    return respondent_key(secret, survey.salt, user_id)
 
 
 def raw_answers(view: dict[str, Any], questions: tuple[SurveyQuestion, ...]) -> dict[str, str | None]:
@@ -191,11 +210,12 @@ async def check_submission(c: Components, view: dict[str, Any]) -> tuple[int, di
 
 async def save(c: Components, survey_id: int, user_id: str, answers: dict[str, Any]) -> None:
     now = utcnow()
+    secret = await respondent_secret(c)
     async with c.sessions() as s, s.begin():
         survey = await s.get(Survey, survey_id)
         if survey is None or survey.state != SurveyState.OPEN.value:
             return
-        key = _key(c, survey, user_id)
+        key = _key(secret, survey, user_id)
         if survey.anonymous:
             # Exact times could be matched against who was online or got a reminder; the day is enough.
             now = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -227,8 +247,9 @@ async def remind(c: Components, survey_id: int) -> None:
         view = await survey_view(s, survey)
     if release is None:
         return
+    secret = await respondent_secret(c)
     for person in sorted(await holders(c, release)):
-        if _key(c, survey, person) not in answered:
+        if _key(secret, survey, person) not in answered:
             await dm(c, person, survey_reminder_message(release, view))
 
 
