@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -32,34 +33,39 @@ def make_client(token: str, base_url: str, *, timeout: int = 10) -> AsyncWebClie
 
 
 class Directory:
-    """Users' time zones and user-group members, cached for a minute."""
+    """Users' time zones and user-group members, cached for a minute; each cache keeps at most `maxsize` entries."""
 
-    def __init__(self, client: AsyncWebClient, ttl: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        ttl: float = 60.0,
+        maxsize: int = 4096,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
-        self._ttl = ttl
-        self._tz: dict[str, tuple[float, str]] = {}
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._tz: TTLCache[str, str] = TTLCache(maxsize, ttl, timer)
+        self._groups: TTLCache[str, frozenset[str]] = TTLCache(maxsize, ttl, timer)
 
     async def user_tz(self, user_id: str) -> str:
         hit = self._tz.get(user_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None:
+            return hit
         try:
             resp = await self._client.users_info(user=user_id)
             tz = str((resp.get("user") or {}).get("tz") or "UTC")
         except SlackApiError as e:
             log.warning("users.info failed for %s: %s; reading times as UTC", user_id, e.response.get("error"))
             tz = "UTC"
-        self._tz[user_id] = (time.monotonic() + self._ttl, tz)
+        self._tz[user_id] = tz
         return tz
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         hit = self._groups.get(group_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None:
+            return hit
         resp = await self._client.usergroups_users_list(usergroup=group_id)
         members = frozenset(resp.get("users") or ())
-        self._groups[group_id] = (time.monotonic() + self._ttl, members)
+        self._groups[group_id] = members
         return members
 
     async def groups_containing(self, user_id: str, group_ids: Iterable[str]) -> tuple[str, ...]:
