@@ -54,7 +54,7 @@ _respondent_secrets: weakref.WeakKeyDictionary[AsyncEngine, str] = weakref.WeakK
 
 
 def respondent_key(secret: str, salt: str, user_id: str) -> str:
-    """Who answered, without storing who: keyed by the app's secret, so the database alone can't tell."""
+    """Who answered, without storing who: a one-way key, so the same person can edit their answer."""
     return hmac.new(secret.encode(), f"{salt}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
