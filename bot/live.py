@@ -4,16 +4,18 @@ A refresh renders from a fresh read and pushes only the messages whose content c
 Refreshes of one release are serialised in this process and coalesced: requests that
 arrive while one runs cause exactly one more pass. Across processes, a pass that finds the
 release version moved on while it was pushing runs again, so the last push always shows
-the last committed state.
+the last committed state. A release's lock exists only while someone holds or waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -48,6 +50,16 @@ def render_all(release: ReleaseView, now: datetime) -> list[tuple[str, str, int,
     return out
 
 
+@dataclass
+class _Turn:
+    """One release's lock, kept while anyone holds or waits for it: dropping a lock in use would let
+    two passes over one release run at once."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # the holder and the waiters
+    dirty: bool = False  # a refresh asked for another pass
+
+
 class LiveMessages:
     def __init__(
         self,
@@ -58,29 +70,43 @@ class LiveMessages:
         self._sessions = sessions
         self._client = client
         self._clock = clock
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._dirty: set[int] = set()
+        self._turns: dict[int, _Turn] = {}  # only releases being published or refreshed right now
 
     async def publish(self, release_id: int) -> None:
         """Post the messages of a new release (summary, then one thread reply per phase part)."""
-        async with self._lock(release_id):
+        async with self._turn(release_id) as turn:
             await self._sync(release_id, create=True)
+            await self._passes(release_id, turn)  # refreshes asked for meanwhile
 
     async def refresh(self, release_id: int) -> None:
-        self._dirty.add(release_id)
-        lock = self._lock(release_id)
-        if lock.locked():
-            return  # the running pass sees the dirty mark and goes again
-        async with lock:
-            passes = 0
-            while release_id in self._dirty and passes < MAX_PASSES:
-                self._dirty.discard(release_id)
-                passes += 1
-                if await self._sync(release_id, create=False):
-                    self._dirty.add(release_id)
+        turn = self._turns.get(release_id)
+        if turn is not None:
+            turn.dirty = True
+            return  # the running (or next) pass sees the dirty mark and goes again
+        async with self._turn(release_id) as turn:
+            turn.dirty = True
+            await self._passes(release_id, turn)
 
-    def _lock(self, release_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(release_id, asyncio.Lock())
+    async def _passes(self, release_id: int, turn: _Turn) -> None:
+        passes = 0
+        while turn.dirty and passes < MAX_PASSES:
+            turn.dirty = False
+            passes += 1
+            if await self._sync(release_id, create=False):
+                turn.dirty = True
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, release_id: int) -> AsyncIterator[_Turn]:
+        turn = self._turns.setdefault(release_id, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield turn
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                # Free and nobody waits: forget it. Nothing can slip in between: no await since the release.
+                del self._turns[release_id]
 
     async def _sync(self, release_id: int, *, create: bool) -> bool:
         """One pass. Returns True when the release changed underneath it (go again)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,19 +35,28 @@ from messages.retro import (
     survey_summary_message,
 )
 from storage import retro as store
+from storage.app_secrets import get_or_create_secret
 from storage.queries import load_release_header, load_release_view
 
 if TYPE_CHECKING:  # types only: the SQL lives in storage/
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from storage.models import Survey
 
 log = logging.getLogger(__name__)
 
 # The retrospective looks back on the cutover: it opens once there is one to look back on.
 RETRO_STATES = frozenset({ReleaseState.COMPLETED, ReleaseState.ROLLED_BACK, ReleaseState.CLOSED})
+# The key of respondent keys is the app's own, in the database: rotating the bot token changes nothing.
+RESPONDENT_SECRET = "survey.respondent_key"
+_respondent_secrets: weakref.WeakKeyDictionary[AsyncEngine, str] = weakref.WeakKeyDictionary()
 
 
 def respondent_key(secret: str, salt: str, user_id: str) -> str:
-    """Who answered, without storing who: keyed by the app's secret, so the database alone can't tell."""
+    """Who answered, without storing who: a one-way key, so the same person can edit their answer.
+
+    Keyed by the app's stored secret while the survey is open; closing an anonymous survey replaces
+    the keys with random ones (storage/retro.py), so afterwards nothing links an answer to a person."""
     return hmac.new(secret.encode(), f"{salt}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -112,13 +122,14 @@ async def open_survey(c: Components, release_id: int, reply: Reply = nobody) -> 
 
 async def take(c: Components, who: Actor, survey_id: int, reply: Reply) -> None:
     """The survey button: the form, with the person's earlier answers filled in."""
+    secret = await respondent_secret(c)
     async with c.sessions() as s:
         survey = await store.get_survey(s, survey_id)
         if survey is None:
             await reply(info_message(":warning: That survey no longer exists."))
             return
         release = await load_release_header(s, survey.release_id)
-        previous = await store.response_of(s, survey.id, _key(c, survey, who.user_id))
+        previous = await store.response_of(s, survey.id, _key(secret, survey, who.user_id))
         view = await store.survey_view(s, survey)
     if release is None:
         return
@@ -132,10 +143,23 @@ async def take(c: Components, who: Actor, survey_id: int, reply: Reply) -> None:
         await reply(info_message(f":warning: Slack would not open the survey ({e.response.get('error')}); try again."))
 
 
-def _key(c: Components, survey: Survey, user_id: str) -> str:
+async def respondent_secret(c: Components) -> str:
+    """The key of respondent keys: made once, stored, then read once per process (it never changes).
+
+    Read before opening another session: on SQLite a second open transaction would wait for the first.
+    """
+    secret = _respondent_secrets.get(c.engine)
+    if secret is None:
+        async with c.sessions() as s, s.begin():
+            secret = await get_or_create_secret(s, RESPONDENT_SECRET)
+        _respondent_secrets[c.engine] = secret
+    return secret
+
+
+def _key(secret: str, survey: Survey, user_id: str) -> str:
     if not survey.anonymous:
         return user_id
-    return respondent_key(c.settings.slack_bot_token.get_secret_value(), survey.salt, user_id)
+    return respondent_key(secret, survey.salt, user_id)
 
 
 async def check_submission(
@@ -157,6 +181,7 @@ async def check_submission(
 
 
 async def save(c: Components, who: Actor, survey_id: int, answers: dict[str, Any]) -> None:
+    secret = await respondent_secret(c)
     now = utcnow()
     async with c.sessions() as s, s.begin():
         survey = await store.get_survey(s, survey_id)
@@ -165,13 +190,14 @@ async def save(c: Components, who: Actor, survey_id: int, answers: dict[str, Any
         if survey.anonymous:
             # Exact times could be matched against who was online or got a reminder; the day is enough.
             now = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        release_id = await store.save_response(s, survey_id, _key(c, survey, who.user_id), answers, now)
+        release_id = await store.save_response(s, survey_id, _key(secret, survey, who.user_id), answers, now)
     if release_id is not None:
         c.tasks.spawn(c.live.refresh(release_id), context="refresh after a survey answer")
 
 
 async def remind(c: Components, survey_id: int) -> None:
     """The one reminder before the close, to role holders who have not answered."""
+    secret = await respondent_secret(c)
     async with c.sessions() as s, s.begin():
         if not await store.claim_reminder(s, survey_id, utcnow()):
             return
@@ -185,7 +211,7 @@ async def remind(c: Components, survey_id: int) -> None:
         return
     people, _unread = await people_holding(c.directory, release)
     for person in sorted(people):
-        if _key(c, survey, person) not in answered:
+        if _key(secret, survey, person) not in answered:
             await dm(c, person, survey_reminder_message(release, view))
 
 

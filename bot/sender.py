@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
+from cachetools import TLRUCache, TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -46,6 +47,11 @@ HOUSEKEEPING_EVERY = 2.0  # seconds between looks for stale claims, missed sends
 MAX_QUEUED = 3  # claims one channel may hold in this process at a time
 MAX_HOLD = 5.0  # seconds a claimed delivery may wait for its channel before it is queued again
 VIEW_TTL = 1.0  # seconds a rendered release may be reused without asking for its version
+# What this process remembers between posts is bounded, so a long-running sender does not grow with
+# every release, announcement and channel it ever served.
+CACHE_AGE = 600.0  # seconds an unused release view or announcement is kept
+CACHE_SIZE = 256  # release views kept; announcements: 4×
+CHANNELS_TRACKED = 10_000  # channels whose pacing is remembered (only while it is still ahead)
 TRANSIENT = (asyncio.TimeoutError, aiohttp.ClientError, OSError)
 
 
@@ -72,16 +78,17 @@ class Sender:
         self._stale_after = stale_after
         self._settle_after = settle_after
         self._clock = clock
-        self._channel_free_at: dict[str, float] = {}  # monotonic: when a channel may be posted to again
-        self._paced_until: dict[str, float] = {}  # after a 429, space that channel's posts for a while
+        # Monotonic deadlines, each forgotten once it has passed (a passed deadline means nothing).
+        self._channel_free_at: TLRUCache[str, float] = _deadlines()  # when a channel may be posted to again
+        self._paced_until: TLRUCache[str, float] = _deadlines()  # after a 429, space that channel's posts
         self._lock = asyncio.Lock()
         self._queues: dict[str, deque[q.Claimed]] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._next_housekeeping = 0.0
         self.last_tick: float | None = None  # monotonic; /healthz shows how long ago
-        self._views: dict[int, tuple[float, ReleaseView]] = {}
-        self._announcements: dict[int, Announcement] = {}
+        self._views: TTLCache[int, tuple[float, ReleaseView]] = TTLCache(CACHE_SIZE, CACHE_AGE)
+        self._announcements: TTLCache[int, Announcement] = TTLCache(4 * CACHE_SIZE, CACHE_AGE)
         self.sent = 0
 
     async def tick(self) -> None:
@@ -135,6 +142,17 @@ class Sender:
     async def _run_channel(self, channel: str) -> None:
         # One channel in order, channels in parallel: Slack allows about 1 post/s per channel.
         queue = self._queues[channel]
+        try:
+            await self._post_queued(channel, queue)
+        finally:
+            # Nothing left for this channel: forget its queue and this runner, or both would be kept
+            # for every channel ever posted to. (A queue still holding claims stays, for drain().)
+            if not queue and self._queues.get(channel) is queue:
+                del self._queues[channel]
+                if self._runners.get(channel) is asyncio.current_task():
+                    del self._runners[channel]
+
+    async def _post_queued(self, channel: str, queue: deque[q.Claimed]) -> None:
         while queue and not self._closing:
             wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
             if wait > MAX_HOLD:
@@ -367,6 +385,10 @@ class Sender:
 
 
 _UNKNOWN = object()
+
+
+def _deadlines() -> TLRUCache[str, float]:
+    return TLRUCache(CHANNELS_TRACKED, lambda _channel, deadline, _now: deadline, timer=time.monotonic)
 
 
 def _retry_after(e: SlackApiError) -> float:

@@ -131,6 +131,14 @@ class SlackStandIn:
     def bot_token(self) -> str:
         return self._ws.bot_token
 
+    def rotate_bot_token(self, token: str) -> None:
+        """Issue a new bot token, as when an admin regenerates it: the old one is revoked."""
+        with self._ws.lock:
+            if token != self._ws.bot_token:
+                self._ws.revoked_tokens.add(self._ws.bot_token)
+                self._ws.revoked_tokens.discard(token)
+                self._ws.bot_token = token
+
     @property
     def bot_user_id(self) -> str:
         return self._ws.bot_user_id
@@ -164,7 +172,7 @@ class SlackStandIn:
         if scheme.lower() != "bearer" or not token.strip():
             return fail("not_authed")
         if token.strip() != self._ws.bot_token:
-            return fail("invalid_auth")
+            return fail("token_revoked" if token.strip() in self._ws.revoked_tokens else "invalid_auth")
         if body_problem is not None:
             return fail(body_problem)
         channel = args.get("channel") if isinstance(args.get("channel"), str) else None

@@ -248,6 +248,7 @@ class Workspace:
     ) -> None:
         self.lock = threading.RLock()
         self.bot_token = bot_token
+        self.revoked_tokens: set[str] = set()  # earlier bot tokens, after a rotation
         self.team_id = team_id
         self.team_domain = team_domain
         self.bot_user_id = bot_user_id

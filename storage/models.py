@@ -268,3 +268,13 @@ class SurveyResponse(Base):
     answers: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class AppSecret(Base):
+    """A secret the app made for itself (never one of Slack's): generated once, shared by every process."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

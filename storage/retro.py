@@ -165,7 +165,16 @@ async def close_survey(session: AsyncSession, release_id: int, now: datetime) ->
         .where(Survey.id == survey.id, Survey.state == SurveyState.OPEN.value)
         .values(state=SurveyState.CLOSED.value, closed_at=now)
     )
-    return survey if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    if survey.anonymous:
+        # Nobody edits an answer any more: forget whose it was, even for someone holding the app's secret.
+        ids = (await session.execute(select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id))).scalars()
+        for response_id in list(ids):
+            await session.execute(
+                update(SurveyResponse).where(SurveyResponse.id == response_id).values(respondent=secrets.token_hex(32))
+            )
+    return survey
 
 
 async def set_invited(session: AsyncSession, survey_id: int, invited: int) -> None:

@@ -128,6 +128,16 @@ def test_token_is_required_and_checked(api: SlackStandIn) -> None:
     assert [c.status for c in api.calls()] == [200, 200, 200]
 
 
+def test_a_rotated_token_replaces_the_old_one(api: SlackStandIn, client: WebClient) -> None:
+    api.rotate_bot_token("xoxb-rotated")
+    assert api.bot_token == "xoxb-rotated"
+    assert slack_error(client.auth_test).response["error"] == "token_revoked"
+    assert WebClient(base_url=api.base_url, token="xoxb-rotated").auth_test()["user_id"] == "UBOT"
+    assert slack_error(WebClient(base_url=api.base_url, token="xoxb-never").auth_test).response["error"] == (
+        "invalid_auth"
+    )
+
+
 def test_bad_json_body_is_rejected() -> None:
     with SlackStandIn(bot_token=TOKEN) as api:
         auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}

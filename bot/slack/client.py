@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -38,13 +39,18 @@ def make_client(token: str, base_url: str, *, timeout: int = 10) -> AsyncWebClie
 
 
 class Directory:
-    """Users' time zones and user-group members, cached for a minute."""
+    """Users' time zones and user-group members, cached for a minute (at most `maxsize` of each)."""
 
-    def __init__(self, client: AsyncWebClient, ttl: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        ttl: float = 60.0,
+        maxsize: int = 4096,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
-        self._ttl = ttl
-        self._tz: dict[str, tuple[float, str]] = {}
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._tz: TTLCache[str, str] = TTLCache(maxsize, ttl, timer)
+        self._groups: TTLCache[str, frozenset[str]] = TTLCache(maxsize, ttl, timer)
 
     async def user_tz(self, user_id: str) -> str | None:
         """The person's IANA zone from their Slack profile; None when Slack would not say.
@@ -52,8 +58,8 @@ class Directory:
         Never a guess: a time typed without an offset is refused rather than read in a zone the
         person is not in."""
         hit = self._tz.get(user_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None:
+            return hit
         try:
             resp = await self._client.users_info(user=user_id)
         except SlackApiError as e:
@@ -62,16 +68,16 @@ class Directory:
         tz = (resp.get("user") or {}).get("tz")
         if not tz:
             return None
-        self._tz[user_id] = (time.monotonic() + self._ttl, str(tz))
+        self._tz[user_id] = str(tz)
         return str(tz)
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         hit = self._groups.get(group_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None:
+            return hit
         resp = await self._client.usergroups_users_list(usergroup=group_id)
         members = frozenset(resp.get("users") or ())
-        self._groups[group_id] = (time.monotonic() + self._ttl, members)
+        self._groups[group_id] = members
         return members
 
     async def groups_containing(self, user_id: str, group_ids: Iterable[str]) -> tuple[str, ...]:
