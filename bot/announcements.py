@@ -6,6 +6,7 @@ Sending is the sender's job (bot/sender.py): these only write the plan, which th
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
@@ -18,15 +19,16 @@ from bot.releases import check_window, user_time
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply, payload
 from domain.announcements import channels_for
-from domain.model import ReleaseView
+from domain.model import ReleaseState, ReleaseView
 from domain.rehearsal import compressed_time
 from domain.time import utcnow
 from messages.common import Rendered
 from messages.dates import slack_date
 from messages.help import info_message, usage_error_message
 from messages.schedule import schedule_message
-from messages.team_notices import channel_added_message, moved_message
+from messages.team_notices import channel_added_message, moved_message, replanned_message
 from storage import announcements as store
+from storage.cutover import replan
 from storage.queries import load_release_view
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,9 @@ async def move(c: Components, who: Actor, release: ReleaseView, cmd: Move, reply
     if problem := check_window(start, duration):
         await reply(usage_error_message(problem, usage))
         return
+    if release.state is ReleaseState.ROLLED_BACK:
+        await _replan(c, who, release, start, start + duration, reply)
+        return
     async with c.sessions() as s, s.begin():
         moved = await store.move_window(s, release.id, start, start + duration, who.user_id, utcnow())
     async with c.sessions() as s:
@@ -92,6 +97,33 @@ async def move(c: Components, who: Actor, release: ReleaseView, cmd: Move, reply
         info_message(
             f"Moved {release.key} to {slack_date(fresh.cutover_start)}. "
             f"{moved.moved} pending announcement deliveries moved with it{skipped}."
+        )
+    )
+    c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")
+
+
+async def _replan(
+    c: Components, who: Actor, release: ReleaseView, start: datetime, end: datetime, reply: Reply
+) -> None:
+    """`move` after a rollback: the next attempt, planned from scratch for the new window."""
+    async with c.sessions() as s, s.begin():
+        done = await replan(s, release.id, start, end, by=who.user_id, now=utcnow())
+    if done is None:
+        await reply(info_message(f"{release.key} changed just before you; nothing was done."))
+        return
+    async with c.sessions() as s:
+        fresh = await load_release_view(s, release.id)
+    assert fresh is not None
+    reopened = [i for i in fresh.items if i.id in done.reopened]
+    try:
+        notice = replanned_message(fresh, done.old_start, done.old_end, reopened)
+        await c.client.chat_postMessage(channel=release.channel_id, **payload(notice))
+    except SlackApiError as e:
+        log.warning("could not tell %s about the re-plan: %s", release.channel_id, e.response.get("error"))
+    await reply(
+        info_message(
+            f"Re-planned {release.key}: attempt {done.attempt} starts {slack_date(fresh.cutover_start)}. "
+            f"{len(reopened)} sign-offs reopened; the announcement plan was made again."
         )
     )
     c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")

@@ -45,7 +45,7 @@ async def transition(
     override: str | None = None,
 ) -> bool:
     """Check and take one lifecycle step. Returns True when it happened."""
-    if problem := wrong_state(release, action):
+    if problem := wrong_state(release, action, c.settings.slash_command):
         await reply(info_message(f":no_entry: {problem}"))
         return False
     held = await roles_for(c.directory, release, who.user_id, ALLOWED_ROLES[action] + OVERRIDE_ROLES)

@@ -20,7 +20,7 @@ from bot.commands.types import Retro, RetroStatus
 from bot.components import Components
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply, nobody, payload
-from domain.model import ReleaseState, ReleaseView
+from domain.model import ReleaseView
 from domain.retro import REMIND_BEFORE_CLOSE, SurveyState, reminder_due, summarize, validate_answers
 from domain.template import SurveyQuestion, load_template
 from domain.time import utcnow
@@ -45,8 +45,6 @@ if TYPE_CHECKING:  # types only: the SQL lives in storage/
 
 log = logging.getLogger(__name__)
 
-# The retrospective looks back on the cutover: it opens once there is one to look back on.
-RETRO_STATES = frozenset({ReleaseState.COMPLETED, ReleaseState.ROLLED_BACK, ReleaseState.CLOSED})
 # The key of respondent keys is the app's own, in the database: rotating the bot token changes nothing.
 RESPONDENT_SECRET = "survey.respondent_key"
 _respondent_secrets: weakref.WeakKeyDictionary[AsyncEngine, str] = weakref.WeakKeyDictionary()
@@ -76,14 +74,11 @@ async def run_command(c: Components, who: Actor, release: ReleaseView, cmd: Retr
     if refusal := await manager_refusal(c.directory, release, who.user_id, f"{cmd.action} the retrospective of"):
         await reply(refusal)
         return
+    # Whether the release's state allows it was asked before this ran (domain/states.py).
     if cmd.action == "close":
         await close_survey(c, release.id, reply)
-        return
-    if release.state not in RETRO_STATES:
-        state = release.state.value.replace("_", " ")
-        await reply(info_message(f"{release.key} is {state}; the retrospective opens after the cutover."))
-        return
-    await open_survey(c, release.id, reply)
+    else:
+        await open_survey(c, release.id, reply)
 
 
 async def dm(c: Components, user_id: str, r: Rendered) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.template import Template, offset_at
@@ -132,6 +132,33 @@ def retime(template: Template, key: str, start: datetime, end: datetime, factor:
         if spec.key == key:
             return offset_at(spec.offset, template, start, end, factor)
     return None
+
+
+class Anchor(StrEnum):
+    """What a template announcement's time follows once the cutover really happens."""
+
+    BEFORE = "before"  # the plan: pointless once the change has started (freeze, reminder, notices)
+    DURING = "during"  # in the window: start and end notices go out when those steps are taken
+    AFTER = "after"  # the change's real end: post-change checks, hypercare, decommissioning, outcomes
+
+
+def anchor(template: Template, key: str) -> Anchor | None:
+    """How a template announcement is anchored; None for keys the template does not plan (rollback)."""
+    spec = next((a for a in template.announcements if a.key == key), None)
+    if spec is None:
+        return None
+    if spec.offset < timedelta(0):
+        return Anchor.BEFORE
+    return Anchor.DURING if spec.offset <= template.default_duration else Anchor.AFTER
+
+
+def after_actual_end(planned_at: datetime, planned_end: datetime, actual_end: datetime) -> datetime:
+    """An after-change announcement keeps its distance from the window's end, from the real end."""
+    return actual_end + (planned_at - planned_end)
+
+
+# Why a delivery did not go out, as `/release schedule` shows it.
+SKIPPED_STARTED = "the cutover had already started: it only made sense before the change"
 
 
 def channels_for(audiences: Iterable[str], channels: Sequence[StakeholderChannel]) -> tuple[str, ...]:

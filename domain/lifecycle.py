@@ -6,6 +6,7 @@ from typing import Literal
 
 from domain.model import ItemState, ItemView, ReleaseState, ReleaseView
 from domain.roles import PROJECT_MANAGER
+from domain.states import Verb, after, from_states, refusal
 from domain.template import load_template
 
 Action = Literal["start", "complete", "rollback"]
@@ -19,16 +20,10 @@ ALLOWED_ROLES: dict[str, tuple[str, ...]] = {
 }
 OVERRIDE_ROLES = (PROJECT_MANAGER,)
 
-FROM_STATES: dict[str, frozenset[ReleaseState]] = {
-    "start": frozenset({ReleaseState.PLANNING, ReleaseState.READY}),
-    "complete": frozenset({ReleaseState.CUTTING_OVER}),
-    "rollback": frozenset({ReleaseState.CUTTING_OVER, ReleaseState.COMPLETED}),
-}
-TO_STATE: dict[str, ReleaseState] = {
-    "start": ReleaseState.CUTTING_OVER,
-    "complete": ReleaseState.COMPLETED,
-    "rollback": ReleaseState.ROLLED_BACK,
-}
+# The state machine (domain/states.py) says where each step may start and where it leads.
+ACTION_VERBS: dict[str, Verb] = {"start": Verb.START, "complete": Verb.COMPLETE, "rollback": Verb.ROLLBACK}
+FROM_STATES: dict[str, frozenset[ReleaseState]] = {a: from_states(v) for a, v in ACTION_VERBS.items()}
+TO_STATE: dict[str, ReleaseState] = {a: after(min(FROM_STATES[a]), v) for a, v in ACTION_VERBS.items()}
 
 
 def cutover_actions(state: ReleaseState) -> tuple[Action, ...]:
@@ -44,17 +39,9 @@ def cutover_actions(state: ReleaseState) -> tuple[Action, ...]:
     return ()
 
 
-def wrong_state(release: ReleaseView, action: Action) -> str | None:
-    """Why the release cannot take this step now, or None."""
-    if release.state in FROM_STATES[action]:
-        return None
-    state = release.state.value.replace("_", " ")
-    hints = {
-        "start": f"{release.key} is {state}; only a planned release can start its cutover.",
-        "complete": f"{release.key} is {state}; only a cutover in progress can be completed.",
-        "rollback": f"{release.key} is {state}; only a cutover in progress or just completed can be rolled back.",
-    }
-    return hints[action]
+def wrong_state(release: ReleaseView, action: Action, command: str = "/release") -> str | None:
+    """Why the release cannot take this step now (its state, and what to do instead), or None."""
+    return refusal(ACTION_VERBS[action], release.state, release.key, command)
 
 
 def missing_for_start(release: ReleaseView) -> tuple[ItemView, ...]:

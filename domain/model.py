@@ -109,6 +109,17 @@ class DecisionView:
 
 
 @dataclass(frozen=True)
+class PastAttempt:
+    """A cutover that was rolled back, before the release was re-planned."""
+
+    number: int  # 1 for the first attempt
+    started_at: datetime | None
+    rolled_back_at: datetime
+    rolled_back_by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class ReleaseView:
     id: int
     key: str  # "REL-3"
@@ -133,6 +144,8 @@ class ReleaseView:
     rollback_reason: str | None = None  # plain text
     retro: str | None = None  # one line of retrospective progress, e.g. "survey open: 3/8 answered"
     rehearsal_factor: int | None = None  # a rehearsal on a clock this many times faster than the plan
+    attempt: int = 1  # which cutover attempt the plan is for: one more after each rollback and re-plan
+    past_attempts: tuple[PastAttempt, ...] = ()
 
     @property
     def items(self) -> tuple[ItemView, ...]:

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.model import (
-    CURRENT_STATES,
     Assignment,
     DecisionKind,
     ItemState,
     ItemView,
-    ReleaseState,
     ReleaseView,
     Subject,
     SubjectKind,
 )
 from domain.roles import PROJECT_MANAGER
+from domain.states import decision_refusal
 
 
 @dataclass(frozen=True)
@@ -90,9 +89,8 @@ def next_state(item: ItemView, kind: DecisionKind) -> ItemState | NotApplicable:
 def judge(
     release: ReleaseView, item: ItemView, kind: DecisionKind, user_id: str, user_roles: frozenset[str]
 ) -> Verdict:
-    if release.state not in CURRENT_STATES:
-        label = ReleaseState(release.state).value.replace("_", " ")
-        return Verdict(False, reason=f"{release.key} is {label}; its checklist is closed.")
+    if closed := decision_refusal(release.state, release.key, item.due_at < release.cutover_start):
+        return Verdict(False, reason=closed)
     needed = roles_needed(item, kind)
     if kind is DecisionKind.UNDO and item.decided_by == user_id:
         return Verdict(True, via_role=None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.model import DecisionKind, DecisionView, ItemState, ReleaseView
+from domain.model import DecisionKind, DecisionView, ItemState, PastAttempt, ReleaseView
 from domain.template import SurveyKind, SurveyQuestion
 
 # Below this many responses a summary could point at individuals (two people, one "no"): withhold it.
@@ -224,6 +224,7 @@ class ReleaseFacts:
     rejections: tuple[tuple[str, str, str], ...]  # gate title, Slack user id, reason
     announcements_sent: int
     announcements_failed: int
+    past_attempts: tuple[PastAttempt, ...] = ()  # cutovers rolled back before the one this looks back on
 
 
 def release_facts(
@@ -266,4 +267,5 @@ def release_facts(
         rejections=rejections,
         announcements_sent=announcements_sent,
         announcements_failed=announcements_failed,
+        past_attempts=release.past_attempts,
     )

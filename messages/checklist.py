@@ -73,6 +73,7 @@ from .dates import slack_date, slack_window
 ITEM_TITLE_MAX = 150
 REASON_SHOWN = 200  # the checklist shows the start of a reason; /release status shows more
 LIFECYCLE_REASON_MAX = 300
+PAST_ATTEMPTS_SHOWN = 3
 RETRO_LINE_MAX = 200
 SUMMARY_TITLE_MAX = 100
 # Room for a part's header and progress context, whatever their final wording.
@@ -317,6 +318,12 @@ def lifecycle_lines(release: ReleaseView) -> list[str]:
             f":test_tube: *Rehearsal ×{release.rehearsal_factor}* ({describe(release.rehearsal_factor)}): "
             "announcements post here only, marked REHEARSAL"
         )
+    for past in release.past_attempts[-PAST_ATTEMPTS_SHOWN:]:
+        by = f" by {user_mention(past.rolled_back_by)}" if past.rolled_back_by else ""
+        why = f": “{clip(one_line(past.reason), LIFECYCLE_REASON_MAX)}”" if past.reason and past.reason.strip() else ""
+        lines.append(f"*Attempt {past.number}:* rolled back {slack_date(past.rolled_back_at)}{by}{why}")
+    if release.attempt > 1:
+        lines.append(f"*Current attempt:* {release.attempt}")
     if release.actual_start is not None:
         lines.append(f"*Cutover started:* {slack_date(release.actual_start)}")
     if release.actual_end is not None:

@@ -340,6 +340,9 @@ def _facts_blocks(facts: ReleaseFacts) -> list[Block]:
     else:
         lines.append("*Actual window:* the cutover did not start")
     lines.append(f"*Outcome:* {_outcome(facts.outcome)}")
+    for past in facts.past_attempts[-3:]:
+        why = f": “{clip(one_line(past.reason), 300)}”" if past.reason and past.reason.strip() else ""
+        lines.append(f"*Attempt {past.number}:* rolled back {slack_date(past.rolled_back_at)}{why}")
     if facts.override_reason and facts.override_reason.strip():
         lines.append(f":warning: *Go/no-go overridden:* “{clip(one_line(facts.override_reason), 500)}”")
     lines.append(f"*Announcements:* {facts.announcements_sent} sent · {facts.announcements_failed} failed")

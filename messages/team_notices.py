@@ -157,6 +157,35 @@ def moved_message(
     return rendered(text, [top, *(section(t) for t in texts)])
 
 
+def replanned_message(
+    release: ReleaseView, old_start: datetime, old_end: datetime, reapproval: Sequence[ItemView]
+) -> Rendered:
+    """After a rolled-back release is re-planned: the next attempt's window, and the sign-offs that
+    depended on the failed attempt, with their approvers tagged."""
+    failed = release.attempt - 1
+    top = section(
+        f":repeat: *Re-planned after the rollback* · {release_title(release)}\n"
+        f"*Attempt {failed}:* {slack_window(old_start, old_end)} (rolled back)\n"
+        f"*Attempt {release.attempt}:* {slack_window(release.cutover_start, release.cutover_end)}\n"
+        "The announcement plan was made again for the new window; nothing planned for the first attempt goes out."
+    )
+    heading = (
+        f"*{plural(len(reapproval), 'sign-off')} for the go/no-go and the window need approval again:*"
+        if reapproval
+        else "No sign-off needs approval again."
+    )
+    texts = pack_lines(
+        [_reapproval_line(release, i) for i in reapproval],
+        heading=heading,
+        max_sections=MAX_BLOCKS - 1,
+        budget=TEXT_BUDGET - text_length([top]),
+        max_lines=REAPPROVAL_SHOWN,
+        more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
+    )
+    text = f"{release_title(release)} re-planned: attempt {release.attempt} starts {slack_date(release.cutover_start)}"
+    return rendered(text, [top, *(section(t) for t in texts)])
+
+
 def channel_added_message(
     release: ReleaseView, audience: str, channel_id: str, problem: str | None, pending: int, *, command: str
 ) -> Rendered:

@@ -4,7 +4,7 @@ and the atomic claim of due deliveries that makes each post happen once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,11 +12,15 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.announcements import (
+    SKIPPED_STARTED,
+    Anchor,
     AnnouncementKind,
     AnnouncementView,
     DeliveryState,
     DeliveryView,
     StakeholderChannel,
+    after_actual_end,
+    anchor,
     channels_for,
     plan,
     retime,
@@ -275,6 +279,7 @@ async def add_template_plan(session: AsyncSession, release: Release, template: T
             send_at=p.send_at,
             created_at=now,
             target_channel=rehearsal_target(release),
+            attempt=release.attempt,
         )
         for p in plan(template, release.cutover_start, release.cutover_end, now, factor)
     ]
@@ -408,7 +413,7 @@ async def move_window(
     old_start, old_end = release.cutover_start, release.cutover_end
     release.cutover_start, release.cutover_end, release.updated_at = start, end, now
     moved, skipped = await _retime_announcements(session, release, template, now)
-    reopened = await _retime_items(session, release, template, by, now)
+    reopened = await retime_items(session, release, template, by, now, reopen=_window_bound, why="cutover window moved")
     await session.flush()
     await bump_release_version(session, release.id)
     return Moved(old_start, old_end, moved, skipped, reopened)
@@ -458,10 +463,22 @@ async def _retime_announcements(
     return moved, skipped
 
 
-async def _retime_items(
-    session: AsyncSession, release: Release, template: Template, by: str, now: datetime
+def _window_bound(item: ChecklistItem) -> bool:
+    return item.window_bound
+
+
+async def retime_items(
+    session: AsyncSession,
+    release: Release,
+    template: Template,
+    by: str,
+    now: datetime,
+    *,
+    reopen: Callable[[ChecklistItem], bool],
+    why: str,
 ) -> tuple[int, ...]:
-    """New due dates; window-bound sign-offs reopened (their approval was for the old window)."""
+    """New due dates for the release's window; the approved sign-offs `reopen` picks go back to
+    waiting (their approval was for another window or attempt), each with the reason on record."""
     specs = {i.key: i for i in template.items}
     items = (await session.execute(select(ChecklistItem).where(ChecklistItem.release_id == release.id))).scalars()
     reopened = []
@@ -471,8 +488,7 @@ async def _retime_items(
             item.due_at = due_at(
                 spec, template, release.cutover_start, release.cutover_end, release.rehearsal_factor or 1
             )
-        if item.window_bound and item.state == ItemState.APPROVED.value:
-            # Record why it reopened, then ask again.
+        if item.state == ItemState.APPROVED.value and reopen(item):
             session.add(
                 Decision(
                     release_id=release.id,
@@ -481,7 +497,7 @@ async def _retime_items(
                     kind=DecisionKind.REOPEN.value,
                     user_id=by,
                     role_key=None,
-                    reason="cutover window moved",
+                    reason=why,
                     at=now,
                     window_start=release.cutover_start,
                     window_end=release.cutover_end,
@@ -506,7 +522,9 @@ async def cancel_pending(session: AsyncSession, release_id: int) -> int:
 
 async def send_now(session: AsyncSession, release_id: int, key: str, now: datetime) -> None:
     """Bring a planned announcement's pending deliveries forward to now (it reports what just happened)."""
-    ids = select(Announcement.id).where(Announcement.release_id == release_id, Announcement.key == key)
+    ids = select(Announcement.id).where(
+        Announcement.release_id == release_id, Announcement.key == key, Announcement.cancelled_at.is_(None)
+    )
     await session.execute(
         update(Delivery)
         .where(Delivery.announcement_id.in_(ids), Delivery.state == DeliveryState.PENDING.value)
@@ -533,10 +551,85 @@ async def announce_now(
         send_at=now,
         created_at=now,
         target_channel=rehearsal_target(release),
+        attempt=release.attempt,
     )
     session.add(ann)
     await session.flush()
     await materialize(session, ann, await stakeholder_channels(session, release.id), now)
+
+
+async def _planned(session: AsyncSession, release: Release) -> Sequence[Announcement]:
+    """The template announcements of the release's current plan."""
+    return (
+        (
+            await session.execute(
+                select(Announcement).where(
+                    Announcement.release_id == release.id,
+                    Announcement.kind == AnnouncementKind.TEMPLATE.value,
+                    Announcement.attempt == release.attempt,
+                    Announcement.cancelled_at.is_(None),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def skip_before_change(session: AsyncSession, release: Release) -> int:
+    """The cutover started: what only made sense before the change (freeze, reminders, notices) will
+    not go out; `/release schedule` shows why. Returns the deliveries skipped."""
+    template = load_template(release.template_key)
+    ids = [a.id for a in await _planned(session, release) if anchor(template, a.key) is Anchor.BEFORE]
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.announcement_id.in_(ids), Delivery.state == DeliveryState.PENDING.value)
+        .values(state=DeliveryState.SKIPPED.value, error=SKIPPED_STARTED)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def anchor_to_actual_end(session: AsyncSession, release: Release, actual_end: datetime) -> int:
+    """The cutover completed: what follows the change is timed from its real end, not the planned one.
+    Returns the deliveries re-timed."""
+    template = load_template(release.template_key)
+    moved = 0
+    for ann in await _planned(session, release):
+        if anchor(template, ann.key) is not Anchor.AFTER:
+            continue
+        ann.send_at = after_actual_end(ann.send_at, release.cutover_end, actual_end)
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.announcement_id == ann.id, Delivery.state == DeliveryState.PENDING.value)
+            .values(due_at=ann.send_at)
+        )
+        moved += int(result.rowcount)  # type: ignore[attr-defined]
+    return moved
+
+
+async def retire_plan(session: AsyncSession, release_id: int, now: datetime) -> None:
+    """A re-plan: the failed attempt's announcements are history (kept, never sent)."""
+    await session.execute(
+        update(Announcement)
+        .where(Announcement.release_id == release_id, Announcement.cancelled_at.is_(None))
+        .values(cancelled_at=now)
+    )
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.release_id == release_id, Delivery.state == DeliveryState.PENDING.value)
+        .values(state=DeliveryState.CANCELLED.value)
+    )
+
+
+async def plan_attempt(session: AsyncSession, release: Release, now: datetime) -> None:
+    """The template's announcements for the release's current attempt, to every stakeholder channel set."""
+    await add_template_plan(session, release, load_template(release.template_key), now)
+    await session.flush()
+    channels = await stakeholder_channels(session, release.id)
+    for ann in await _planned(session, release):
+        await materialize(session, ann, channels, now)
 
 
 # --- channel checks --------------------------------------------------------------------------------

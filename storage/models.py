@@ -62,6 +62,8 @@ class Release(Base):
     # Set for a rehearsal: its clock runs this many times faster than the plan, and its announcements
     # go to the release channel only.
     rehearsal_factor: Mapped[int | None]
+    # Which cutover attempt the plan is for: a rollback and a re-plan make the next one.
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
 
     items: Mapped[list[ChecklistItem]] = relationship(
         back_populates="release", order_by="ChecklistItem.id", lazy="raise", cascade="all, delete-orphan"
@@ -185,11 +187,13 @@ class StakeholderChannelRow(Base):
 
 class Announcement(Base):
     __tablename__ = "announcements"
-    __table_args__ = (UniqueConstraint("release_id", "key", name="uq_announcements_release_key"),)
+    # A re-plan after a rollback plans the template's announcements again, for the next attempt.
+    __table_args__ = (UniqueConstraint("release_id", "attempt", "key", name="uq_announcements_release_attempt_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
     kind: Mapped[str] = mapped_column(String(16))  # template | adhoc
     audiences: Mapped[list[str]]
     target_channel: Mapped[str | None] = mapped_column(String(32))  # ad-hoc to one channel

@@ -15,13 +15,14 @@ from domain.model import (
     Assignment,
     ItemState,
     ItemView,
+    PastAttempt,
     PhaseView,
     ReleaseState,
     ReleaseView,
     Subject,
     SubjectKind,
 )
-from storage.models import ChecklistItem, Release, Survey, SurveyResponse, TeamCounter
+from storage.models import ChecklistItem, Release, ReleaseEvent, Survey, SurveyResponse, TeamCounter
 
 
 def item_view(row: ChecklistItem) -> ItemView:
@@ -42,7 +43,9 @@ def item_view(row: ChecklistItem) -> ItemView:
     )
 
 
-def release_view(row: Release, *, with_items: bool = True, retro: str | None = None) -> ReleaseView:
+def release_view(
+    row: Release, *, with_items: bool = True, retro: str | None = None, past: tuple[PastAttempt, ...] = ()
+) -> ReleaseView:
     phases: list[PhaseView] = []
     if with_items:
         by_phase: dict[str, list[ChecklistItem]] = {}
@@ -78,6 +81,8 @@ def release_view(row: Release, *, with_items: bool = True, retro: str | None = N
         rollback_reason=row.rollback_reason,
         retro=retro,
         rehearsal_factor=row.rehearsal_factor,
+        attempt=row.attempt,
+        past_attempts=past,
     )
 
 
@@ -95,7 +100,33 @@ async def load_release_view(session: AsyncSession, release_id: int) -> ReleaseVi
     row = await load_release(session, release_id)
     if row is None:
         return None
-    return release_view(row, retro=await retro_line(session, release_id))
+    past = await past_attempts(session, release_id) if row.attempt > 1 else ()
+    return release_view(row, retro=await retro_line(session, release_id), past=past)
+
+
+async def past_attempts(session: AsyncSession, release_id: int) -> tuple[PastAttempt, ...]:
+    """The cutovers that were rolled back before a re-plan, from the release's event log."""
+    rows = (
+        await session.execute(
+            select(ReleaseEvent.kind, ReleaseEvent.at, ReleaseEvent.user_id, ReleaseEvent.reason)
+            .where(
+                ReleaseEvent.release_id == release_id,
+                ReleaseEvent.kind.in_(["cutover_start", "cutover_rollback", "replanned"]),
+            )
+            .order_by(ReleaseEvent.at, ReleaseEvent.id)
+        )
+    ).all()
+    attempts: list[PastAttempt] = []
+    started = rolled = None
+    for kind, at, user, reason in rows:
+        if kind == "cutover_start":
+            started = at
+        elif kind == "cutover_rollback":
+            rolled = (at, user, reason)
+        elif rolled is not None:  # replanned: the attempt before it is over
+            attempts.append(PastAttempt(len(attempts) + 1, started, rolled[0], rolled[1], rolled[2]))
+            started = rolled = None
+    return tuple(attempts)
 
 
 async def retro_line(session: AsyncSession, release_id: int) -> str | None:

@@ -10,8 +10,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.model import ACTIVE_STATES, ItemState, ReleaseState, Subject
+from domain.model import ItemState, ReleaseState, Subject
 from domain.roles import PROJECT_MANAGER, Role
+from domain.states import Verb, from_states
 from domain.template import Template, due_at
 from storage.announcements import add_template_plan
 from storage.models import ChecklistItem, Release, RoleAssignment
@@ -155,10 +156,10 @@ async def unassign(session: AsyncSession, release_id: int, role: Role, subjects:
 
 
 async def cancel(session: AsyncSession, release_id: int) -> bool:
-    """Cancel an active release; False when it is not active (nothing changed)."""
+    """Cancel a release the state machine lets go; False when its state does not (nothing changed)."""
     result = await session.execute(
         update(Release)
-        .where(Release.id == release_id, Release.state.in_([s.value for s in ACTIVE_STATES]))
+        .where(Release.id == release_id, Release.state.in_([s.value for s in from_states(Verb.CANCEL)]))
         .values(state=ReleaseState.CANCELLED.value, updated_at=datetime.now(UTC))
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -22,10 +22,12 @@ from bot.components import Components
 from bot.logs import bind
 from bot.slack.payload import Actor, actor
 from bot.slack.replies import apology, ephemeral, via_response_url
+from domain.lifecycle import ACTION_VERBS
 from domain.model import ReleaseView
+from domain.states import Verb, refusal
 from domain.time import utcnow
 from messages.common import Rendered
-from messages.help import help_message, usage_error_message
+from messages.help import help_message, info_message, usage_error_message
 from messages.status import release_list_message, roles_message, status_message
 from storage.queries import current_releases, load_release_view, release_view
 
@@ -39,6 +41,7 @@ class Route:
     answer: Answer | None = None  # a quick read, answered in the ack
     run: Run | None = None  # (c, who, release, cmd, reply) after the ack
     on_release: bool = True  # resolve the release before answering or running
+    acts: Callable[[Any], Verb] | None = None  # what the state machine is asked (None: a read)
 
 
 async def _help(c: Components, _who: Actor, _release: None, cmd: t.Help) -> Rendered:
@@ -61,6 +64,8 @@ async def _roles(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles
     return roles_message(release, command=c.settings.slash_command)
 
 
+RETRO_VERBS = {"open": Verb.RETRO_OPEN, "close": Verb.RETRO_CLOSE}
+
 ROUTES: dict[type, Route] = {
     t.Help: Route("help", answer=_help, on_release=False),
     t.ListReleases: Route("list", answer=_list, on_release=False),
@@ -70,14 +75,14 @@ ROUTES: dict[type, Route] = {
     t.Roles: Route("roles", answer=_roles),
     t.Schedule: Route("schedule", answer=announcements.show_schedule),
     t.RetroStatus: Route("retro", answer=retro.show_status),
-    t.Assign: Route("assign", run=releases.change_roles),
-    t.Unassign: Route("unassign", run=releases.change_roles),
-    t.Cancel: Route("cancel", run=releases.cancel_release),
-    t.SetChannel: Route("channel", run=announcements.set_channel),
-    t.Move: Route("move", run=announcements.move),
-    t.Announce: Route("announce", run=announcements.announce),
-    t.CutoverCommand: Route("cutover", run=cutover.run_command),
-    t.Retro: Route("retro", run=retro.run_command),
+    t.Assign: Route("assign", run=releases.change_roles, acts=lambda _: Verb.ASSIGN),
+    t.Unassign: Route("unassign", run=releases.change_roles, acts=lambda _: Verb.UNASSIGN),
+    t.Cancel: Route("cancel", run=releases.cancel_release, acts=lambda _: Verb.CANCEL),
+    t.SetChannel: Route("channel", run=announcements.set_channel, acts=lambda _: Verb.CHANNEL),
+    t.Move: Route("move", run=announcements.move, acts=lambda _: Verb.MOVE),
+    t.Announce: Route("announce", run=announcements.announce, acts=lambda _: Verb.ANNOUNCE),
+    t.CutoverCommand: Route("cutover", run=cutover.run_command, acts=lambda cmd: ACTION_VERBS[cmd.action]),
+    t.Retro: Route("retro", run=retro.run_command, acts=lambda cmd: RETRO_VERBS[cmd.action]),
 }
 
 
@@ -105,6 +110,10 @@ def register(app: AsyncApp, c: Components) -> None:
                 return
             assert release is not None
             bind(release=release.key)
+            # The state machine first: a verb the release's state does not allow changes nothing.
+            if route.acts is not None and (why := refusal(route.acts(cmd), release.state, release.key, slash)):
+                await ack(**ephemeral(info_message(f":no_entry: {why}")))
+                return
         if route.answer is not None:
             await ack(**ephemeral(await route.answer(c, who, release, cmd)))
             return

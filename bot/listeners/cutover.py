@@ -43,7 +43,7 @@ async def _button(c: Components, who: Actor, release_id: int | None, action: Act
         await cutover.transition(c, who, release, action, reply)
         return
     # A reason is required: ask for it in a form, after the same state check as the text command.
-    if problem := wrong_state(release, "rollback"):
+    if problem := wrong_state(release, "rollback", c.settings.slash_command):
         await reply(info_message(f":no_entry: {problem}"))
         return
     try:
