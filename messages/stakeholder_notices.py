@@ -388,6 +388,16 @@ def _field(label: str, body: str) -> str:
     return f"*{label}*\n{body}"
 
 
+def _window_as_it_happened(release: ReleaseView) -> tuple[datetime, datetime]:
+    if release.actual_start is None:
+        return release.cutover_start, release.cutover_end
+    start = release.actual_start
+    if release.actual_end is not None:
+        return start, max(start, release.actual_end)
+    # Running: the planned length from the real start.
+    return start, start + (release.cutover_end - release.cutover_start)
+
+
 def announcement_message(
     release: ReleaseView,
     key: str,
@@ -409,7 +419,9 @@ def announcement_message(
     """
     name = _name(release)
     workload = _workload(release)
-    cutover = slack_window(release.cutover_start, release.cutover_end)
+    # Once the cutover has started, notices speak of the window as it really is (or was), not the plan.
+    start, end = _window_as_it_happened(release)
+    cutover = slack_window(start, end)
     prefix = REHEARSAL_PREFIX if rehearsal else ""
     foot: list[str] = [_context_line(release, key)]
     if rehearsal:
@@ -433,8 +445,8 @@ def announcement_message(
     values = {
         "name": name,
         "workload": workload,
-        "start": slack_date(release.cutover_start),
-        "end": slack_date(release.cutover_end),
+        "start": slack_date(start),
+        "end": slack_date(end),
         "window": cutover,
         "channel": channel_mention(release.channel_id),
     }
