@@ -79,7 +79,9 @@ def _delivery_state(d: DeliveryView, command: str) -> str:
     if d.state is DeliveryState.MISSED:
         return f"⚠️ missed: Cutover was down when it was due; re-send with `{command_text(command)} announce`"
     if d.state is DeliveryState.SKIPPED:
-        return "⏭️ skipped: its time had passed when the release was planned"
+        # The reason is stored with the skip (e.g. the cutover started before it was due); the oldest
+        # reason of all, a time already past when the release was planned, is the default.
+        return f"⏭️ skipped: {escape(d.error) if d.error else 'its time had passed when the release was planned'}"
     if d.state is DeliveryState.CANCELLED:
         return "✖️ cancelled"
     return escape(str(d.state))
