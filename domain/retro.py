@@ -63,6 +63,12 @@ class SurveyView:
     closes_at: datetime
     responses: int
     invited: int
+    closed_at: datetime | None = None  # when it really closed: by hand, or at closes_at
+
+    @property
+    def ended_at(self) -> datetime:
+        """When it closed if it has, else when it is planned to."""
+        return self.closed_at or self.closes_at
 
     @property
     def rate(self) -> float | None:

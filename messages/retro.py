@@ -300,7 +300,7 @@ def retro_status_message(release: ReleaseView, survey: SurveyView | None, *, com
         state = f":speech_balloon: Open until {slack_date(survey.closes_at)}"
         hint = f"Close it early with `{cmd} retro close {key}`; the summary is posted when it closes."
     else:
-        state = f":lock: Closed {slack_date(survey.closes_at)}"
+        state = f":lock: Closed {slack_date(survey.ended_at)}"
         hint = f"The summary was posted in {channel_mention(release.channel_id)}."
     body = (
         f"*State:* {state}\n"
@@ -454,7 +454,7 @@ def survey_summary_message(
             if survey.anonymous
             else "Answers were given with names; this summary shows none."
         )
-        + f" Closed {slack_date(survey.closes_at)}."
+        + f" Closed {slack_date(survey.ended_at)}."
     )
 
     if survey.responses < MIN_RESPONSES:

@@ -39,6 +39,7 @@ async def survey_view(session: AsyncSession, survey: Survey) -> SurveyView:
         survey.closes_at,
         int(count or 0),
         survey.invited,
+        survey.closed_at,
     )
 
 

@@ -9,10 +9,13 @@ import pytest
 
 from domain.announcements import Anchor, after_actual_end, anchor
 from domain.model import ReleaseState
+from domain.retro import SurveyState, summarize
 from domain.template import load_template
-from messages.dates import slack_window
+from messages.dates import slack_date, slack_window
+from messages.retro import retro_status_message, survey_summary_message
 from messages.stakeholder_notices import announcement_message
 from tests.test_messages import CUTOVER, NOW, make_release
+from tests.test_retro_messages import QUESTIONS, RELEASE, RESPONSES, facts, survey
 
 CAF = load_template("caf-migration-release")
 
@@ -75,3 +78,15 @@ def test_a_running_cutover_is_described_from_its_real_start() -> None:
     )
     planned_length = release.cutover_end - release.cutover_start
     assert slack_window(start, start + planned_length) in body
+
+
+def test_a_survey_closed_early_says_when_it_really_closed() -> None:
+    planned, actual = CUTOVER + timedelta(days=6), CUTOVER + timedelta(days=4, hours=2)
+    closed = survey(state=SurveyState.CLOSED, closes_at=planned, closed_at=actual)
+    for out in (
+        survey_summary_message(RELEASE, closed, summarize(QUESTIONS, RESPONSES), facts()),
+        retro_status_message(RELEASE, closed, command="/release"),
+    ):
+        body = json.dumps([b.to_dict() for b in out.blocks], ensure_ascii=False)
+        assert f"Closed {slack_date(actual)}" in body, body[:600]
+        assert slack_date(planned) not in body
