@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from slack_sdk.models.blocks import SectionBlock
+
 from domain.model import ItemView, ReleaseView
 
 from .checklist import release_title
@@ -145,6 +147,14 @@ def moved_message(
         )
     else:
         heading = "No sign-off needs approval again."
+    text = f"Cutover window of {release_title(release)} moved to {slack_date(new_start)}"
+    return rendered(text, [top, *_reapproval_sections(release, reapproval, heading, top)])
+
+
+def _reapproval_sections(
+    release: ReleaseView, reapproval: Sequence[ItemView], heading: str, top: SectionBlock
+) -> list[SectionBlock]:
+    """The sign-offs to give again, each with its approvers tagged, in what room the message has left."""
     texts = pack_lines(
         [_reapproval_line(release, i) for i in reapproval],
         heading=heading,
@@ -153,8 +163,7 @@ def moved_message(
         max_lines=REAPPROVAL_SHOWN,
         more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
     )
-    text = f"Cutover window of {release_title(release)} moved to {slack_date(new_start)}"
-    return rendered(text, [top, *(section(t) for t in texts)])
+    return [section(t) for t in texts]
 
 
 def replanned_message(
@@ -174,16 +183,8 @@ def replanned_message(
         if reapproval
         else "No sign-off needs approval again."
     )
-    texts = pack_lines(
-        [_reapproval_line(release, i) for i in reapproval],
-        heading=heading,
-        max_sections=MAX_BLOCKS - 1,
-        budget=TEXT_BUDGET - text_length([top]),
-        max_lines=REAPPROVAL_SHOWN,
-        more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
-    )
     text = f"{release_title(release)} re-planned: attempt {release.attempt} starts {slack_date(release.cutover_start)}"
-    return rendered(text, [top, *(section(t) for t in texts)])
+    return rendered(text, [top, *_reapproval_sections(release, reapproval, heading, top)])
 
 
 def channel_added_message(
