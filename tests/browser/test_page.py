@@ -10,6 +10,7 @@ These are plain sync tests: Playwright's sync API must not run inside a running 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -245,7 +246,9 @@ def test_states_read_in_words_where_the_browser_has_no_colour_emoji_font(
     path = chromium_path()
     assert path is not None
     bare = browser.browser_type.launch(
-        executable_path=path, args=CHROMIUM_ARGS, env={"FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)}
+        executable_path=path,
+        args=CHROMIUM_ARGS,
+        env={**os.environ, "FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)},
     )
     try:
         plain = bare.new_context(viewport={"width": 1400, "height": 900}).new_page()
