@@ -6,6 +6,7 @@ GET  /api/channel?user=&channel=        top-level messages + that person's ephem
 GET  /api/thread?user=&channel=&ts=     a thread's replies, rendered
 GET  /api/modal?user=       the person's open modal (top of their stack) with validation errors
 GET  /api/changes?since=N   long poll: returns once the activity number differs from N (or ~20 s)
+GET  /api/emoji             {"labels": {emoji: label}}: what the page writes where it cannot draw colour emoji
 POST /api/slash   {user, channel, text}               the composer: /commands and plain messages
 POST /api/action  {user, channel, ts | view_id, action_id, block_id?, selected?}
 POST /api/submit  {user, view_id, values}             values as {block_id: {action_id: raw}}
@@ -32,6 +33,7 @@ from aiohttp import web
 from sandbox.driver import SlackDriver
 from sandbox.page_api import PageActions
 from sandbox.page_view import BadRequest
+from sandbox.render.emoji import text_labels
 from sandbox.serving import LoopbackServer
 from sandbox.team import Team
 from sandbox.webapi import SlackStandIn
@@ -122,6 +124,7 @@ def make_page_app(
     app.router.add_get("/api/thread", reader(lambda q: view.thread(q.get("user"), q.get("channel"), q.get("ts"))))
     app.router.add_get("/api/modal", reader(lambda q: {"modal": view.modal(q.get("user"))}))
     app.router.add_get("/api/changes", changes)
+    app.router.add_get("/api/emoji", reader(lambda q: {"labels": text_labels()}))
     app.router.add_post("/api/slash", writer(actions.compose))
     app.router.add_post("/api/action", writer(actions.action))
     app.router.add_post("/api/submit", writer(actions.submit))

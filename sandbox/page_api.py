@@ -134,9 +134,11 @@ class PageActions:
         r = self.driver.click(
             user=user["id"], action_id=action_id, channel=channel, message_ts=ts, block_id=block_id, action=typed
         )
-        if thread_ts is not None and r.response_url is not None:
+        if r.response_url is not None:
             with self._lock:
-                self.client.hook_threads[r.response_url] = thread_ts
+                self.client.hook_clicks[r.response_url] = ts
+                if thread_ts is not None:
+                    self.client.hook_threads[r.response_url] = thread_ts
         failure = _app_failure(r)
         return {"ok": failure is None, **({"error": failure} if failure else {})}
 

@@ -24,11 +24,12 @@ class BadRequest(ValueError):
 @dataclass
 class ClientState:
     """What lives only in people's Slack clients: dismissed ephemerals, errors shown in modals, and
-    which thread an ephemeral answer to a click belongs in (Slack shows it next to the click)."""
+    which thread and message an ephemeral answer to a click belongs to (Slack shows it next to the click)."""
 
     dismissed: set[tuple[str, str]] = field(default_factory=set)  # (user, ts)
     modal_errors: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # view_id -> (hash, errors)
     hook_threads: dict[str, str] = field(default_factory=dict)  # response_url -> thread ts
+    hook_clicks: dict[str, str] = field(default_factory=dict)  # response_url -> ts of the message clicked
     revision: int = 0  # bumped by changes the stand-in does not see (a dismissed ephemeral)
 
 
@@ -102,8 +103,10 @@ class PageView:
     def _person_json(self, user: Mapping[str, Any]) -> dict[str, Any]:
         person = self.team.person(str(user["id"]))
         now = datetime.now(zone(user["tz"]))
+        known = zone_known(user["tz"])
         # A zone this machine does not know shows as UTC, and says so (display only).
-        abbr = (now.tzname() or user["tz"]) if zone_known(user["tz"]) else "UTC: zone unknown here"
+        abbr = (now.tzname() or user["tz"]) if known else "UTC: zone unknown here"
+        offset = now.utcoffset()
         return {
             "id": user["id"],
             "name": user["name"],
@@ -112,6 +115,10 @@ class PageView:
             "tz": user["tz"],
             "tz_abbr": abbr,
             "local_time": now.strftime("%H:%M"),
+            # The page's ticking clock: the zone its dates are shown in, and that zone's offset now
+            # (for a browser that does not know the zone).
+            "clock_tz": user["tz"] if known else "UTC",
+            "utc_offset": int(offset.total_seconds()) if offset is not None else 0,
         }
 
     # conversations
@@ -184,6 +191,7 @@ class PageView:
             "ephemeral": False,
             "edited": bool(m.get("edits")),
             "reply_count": len(replies),
+            "answers": None,
             "html": render_message({"text": m["text"], "blocks": m["blocks"]}, ctx),
         }
 
@@ -200,6 +208,8 @@ class PageView:
             "ephemeral": True,
             "edited": False,
             "reply_count": 0,
+            # The message whose button this answers (the page brings such an answer into view).
+            "answers": self.client.hook_clicks.get(str(e.get("response_url"))),
             "html": render_message({"text": e["text"], "blocks": e["blocks"]}, ctx),
         }
 

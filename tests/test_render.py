@@ -19,6 +19,7 @@ from sandbox.render import (
     render_plain,
     render_view,
 )
+from sandbox.render.emoji import EMOJI, text_labels
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CTX = RenderContext(
@@ -222,6 +223,17 @@ def test_attribute_values_stay_inside_their_quotes() -> None:
     )
     button = doc.one("button")
     assert button["data-block-id"] == evil and button["data-action-id"] == evil and button["data-value"] == evil
+
+
+def test_every_emoji_has_a_text_label_for_browsers_that_cannot_draw_colour_emoji() -> None:
+    labels = text_labels()
+    # The checklist's states in words, so pending, approved and rejected never look alike.
+    states = (labels["⏳"], labels["✅"], labels["⛔"], labels["☑️"])
+    assert states == ("[pending]", "[approved]", "[rejected]", "[done]")
+    # Everything else by its Slack name, as Slack writes an emoji it cannot draw; with or without VS16.
+    assert set(EMOJI.values()) <= set(labels)
+    assert labels["🚀"] == ":rocket:" and labels["⚠️"] == labels["⚠"] == ":warning:"
+    assert all(label.isascii() and label for label in labels.values())
 
 
 def test_emoji_shortcodes() -> None:

@@ -145,6 +145,12 @@ def test_the_page_and_its_assets_are_served(http: httpx.Client) -> None:
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
 
 
+def test_the_emoji_labels_for_a_browser_without_colour_emoji_are_served(http: httpx.Client) -> None:
+    labels = ok(http.get("/api/emoji"))["labels"]
+    assert (labels["⏳"], labels["✅"], labels["⛔"]) == ("[pending]", "[approved]", "[rejected]")
+    assert labels["🚀"] == ":rocket:"
+
+
 # --- the composer -------------------------------------------------------------------------------
 
 
@@ -225,6 +231,43 @@ def test_clicks_are_checked_by_the_app_and_recorded(sandbox: Sandbox, http: http
         c for c in sandbox.standin.calls("chat.update") if c.args.get("channel") == channel and c.status == 200
     ]
     assert approve_calls, "the app updated the checklist messages"
+
+
+def test_the_answer_to_a_click_names_the_message_clicked(sandbox: Sandbox, http: httpx.Client) -> None:
+    """The page shows a click's private answer where the person is looking: it needs to know which
+    message's button the answer is for."""
+    channel = new_channel(sandbox)
+    summary = create_release(http, channel)
+    title = "Approve decommissioning the source workload"
+    phase = find_in_thread(http, PM, channel, summary["ts"], title)
+    block_id, action_id = gate_button(phase["html"], title, "item.approve")
+    ok(
+        http.post(
+            "/api/action",
+            json={"user": MA, "channel": channel, "ts": phase["ts"], "action_id": action_id, "block_id": block_id},
+        )
+    )
+    refusal = wait_until(
+        lambda: [r for r in thread_view(http, MA, channel, summary["ts"])["replies"] if r["ephemeral"]], timeout=10
+    )[0]
+    assert refusal["answers"] == phase["ts"], "the refusal answers the click on that phase's message"
+
+    # Start refused on the summary: the answer shows in the channel, naming the summary.
+    block_id, action_id = gate_button(summary["html"], "REL-", "release.start")
+    ok(
+        http.post(
+            "/api/action",
+            json={"user": MA, "channel": channel, "ts": summary["ts"], "action_id": action_id, "block_id": block_id},
+        )
+    )
+    refused = wait_until(
+        lambda: [m for m in channel_view(http, MA, channel) if m["ephemeral"] and m["answers"]], timeout=10
+    )[0]
+    assert refused["answers"] == summary["ts"]
+    # What answers a command, not a click, answers no message.
+    told = [m for m in channel_view(http, PM, channel) if m["ephemeral"]]
+    assert told and all(m["answers"] is None for m in told)
+    assert summary["answers"] is None
 
 
 def test_a_modal_submission_missing_a_required_field_gets_its_errors(sandbox: Sandbox, http: httpx.Client) -> None:

@@ -1,6 +1,7 @@
 """Emoji shortcodes Slack would draw as pictures: every one the app writes, plus common ones.
 
 Unknown shortcodes stay as typed, which is also what Slack shows for an emoji it does not know.
+`text_labels` is what the page writes instead where the browser has no colour-emoji font.
 """
 
 from __future__ import annotations
@@ -107,3 +108,28 @@ def emoji_char(name: str, unicode_hex: str = "") -> str | None:
         except (ValueError, OverflowError):
             pass
     return EMOJI.get(name)
+
+
+# Where the browser cannot draw colour emoji, these would all be the same empty box: the states in words.
+STATE_WORDS: dict[str, str] = {
+    "⏳": "[pending]",
+    "✅": "[approved]",
+    "⛔": "[rejected]",
+    "☑️": "[done]",
+}
+
+_VS16 = "\ufe0f"  # asks for the emoji (colour) presentation of a character that also has a text one
+
+
+def text_labels() -> dict[str, str]:
+    """Each emoji character (with and without VS16) → a short ASCII label: the states in words,
+    every other emoji by its Slack name (the first listed, when several share a character)."""
+    labels: dict[str, str] = {}
+    for name, char in EMOJI.items():
+        labels.setdefault(char, f":{name}:")
+    labels.update(STATE_WORDS)
+    for char, label in list(labels.items()):
+        bare = char.removesuffix(_VS16)
+        if bare != char:
+            labels.setdefault(bare, label)
+    return labels

@@ -10,7 +10,15 @@ const state = {
   revision: -1,
   modal: null, // {view_id, key} of the modal on screen
   shown: new Map(), // container id -> last rendered JSON, to leave unchanged lists alone
+  clock: null, // {tz, offset}: the person's zone, for the ticking clock in the sidebar
+  awaiting: new Map(), // ts of a message clicked -> when: its private answer is brought into view
+  answered: new Set(), // ts of answers already brought into view (or there before the click)
+  highlight: null, // {ts, until}: the answer marked as such
+  offline: false, // the sandbox does not answer
 };
+
+const ANSWER_WAIT_MS = 60_000; // a click's answer that comes later than this is not scrolled to
+const ANSWER_MARK_MS = 10_000;
 
 // --- small helpers --------------------------------------------------------------------------
 
@@ -31,7 +39,7 @@ function el(tag, attributes = {}, ...children) {
 let toastTimer = null;
 function toast(message) {
   const box = byId("toast");
-  box.textContent = message;
+  box.textContent = emojiAsText(message);
   box.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { box.hidden = true; }, 6000);
@@ -39,8 +47,18 @@ function toast(message) {
 
 // --- talking to the sandbox -----------------------------------------------------------------
 
+// The sandbox did not answer at all (stopped, or restarting): the page says so in a banner.
+class Offline extends Error {}
+
 async function request(path, options) {
-  const response = await fetch(path, { cache: "no-store", ...options });
+  let response;
+  try {
+    response = await fetch(path, { cache: "no-store", ...options });
+  } catch {
+    wentOffline();
+    throw new Offline("the sandbox is not running");
+  }
+  if (state.offline) backOnline();
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   if (!response.ok) {
@@ -72,9 +90,43 @@ async function attempt(work) {
     if (result && result.ok === false && result.error) toast(result.error);
     return result;
   } catch (error) {
-    toast(error.message);
+    if (!(error instanceof Offline)) toast(error.message); // the banner already says it
     return null;
   }
+}
+
+function startCommand() {
+  const port = location.port || (location.protocol === "https:" ? "443" : "80");
+  return port === "8080" ? "cutover sandbox" : `cutover sandbox --port ${port}`;
+}
+
+function wentOffline() {
+  if (state.offline) return;
+  state.offline = true;
+  const banner = byId("offline");
+  banner.replaceChildren(
+    el("strong", { text: "The sandbox is not running" }),
+    ` (nothing answers at ${location.host}). Start it again in a terminal with `,
+    el("code", { text: startCommand() }),
+    " (with ", el("code", { text: "--demo" }), " for the demo release); this page reconnects by itself.",
+  );
+  banner.hidden = false;
+}
+
+let recovering = null;
+function backOnline() {
+  state.offline = false;
+  byId("offline").hidden = true;
+  // It may be a new sandbox, with a new workspace: everything is read again.
+  recovering ??= (async () => {
+    try {
+      await switchUser(state.user, state.channel);
+    } catch (error) {
+      if (!(error instanceof Offline)) toast(error.message);
+    } finally {
+      recovering = null;
+    }
+  })();
 }
 
 // --- workspace and sidebar ------------------------------------------------------------------
@@ -94,6 +146,8 @@ async function switchUser(user, channel) {
   if (state.thread && !conversations.some((c) => c.id === state.thread.channel)) closeThread();
   state.modal = null;
   state.shown.clear();
+  state.awaiting.clear();
+  await loadEmojiLabels();
   renderWorkspace(workspace);
   await refresh();
 }
@@ -109,7 +163,11 @@ function renderWorkspace(workspace) {
     ...workspace.people.map((p) => el("option", { value: p.id, text: personLabel(p), selected: p.id === state.user })),
   );
   const me = workspace.me;
-  byId("me").textContent = `${me.role} in ${me.tz}, ${me.local_time} local time`;
+  byId("me").textContent = `${me.role} in ${me.tz}`;
+  state.clock = { tz: me.clock_tz, offset: me.utc_offset };
+  const clock = byId("my-clock");
+  clock.textContent = me.local_time;
+  tick();
   renderConversationList(byId("channel-list"), workspace.channels, (c) => `# ${c.name}`);
   renderConversationList(byId("dm-list"), workspace.dms, (c) => c.name);
 }
@@ -139,11 +197,114 @@ async function selectChannel(channel) {
   state.channel = channel;
   markCurrentConversation();
   rememberLocation();
+  toggleSidebar(false);
   await refresh();
 }
 
 function rememberLocation() {
-  history.replaceState(null, "", `?user=${encodeURIComponent(state.user)}&channel=${encodeURIComponent(state.channel)}`);
+  const query = new URLSearchParams({ user: state.user, channel: state.channel });
+  const emoji = new URLSearchParams(location.search).get("emoji");
+  if (emoji) query.set("emoji", emoji);
+  history.replaceState(null, "", `?${query}`);
+}
+
+// On a narrow screen the sidebar is folded away; the header's toggle opens it over the messages.
+function toggleSidebar(open) {
+  const app = document.querySelector(".app");
+  const show = open ?? !app.classList.contains("sidebar-open");
+  app.classList.toggle("sidebar-open", show);
+  byId("sidebar-toggle").setAttribute("aria-expanded", String(show));
+}
+
+// --- the person's clock ---------------------------------------------------------------------
+
+function clockText(now = new Date()) {
+  const { tz, offset } = state.clock;
+  try {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz })
+      .format(now);
+  } catch { // a zone this browser does not know: the sandbox's offset for it
+    return new Date(now.getTime() + offset * 1000).toISOString().slice(11, 16);
+  }
+}
+
+function tick() {
+  if (!state.clock) return;
+  const clock = byId("my-clock");
+  const text = clockText();
+  if (clock.textContent !== text) clock.textContent = text;
+}
+
+// --- emoji where the browser has no colour-emoji font ----------------------------------------
+
+// Draws the checklist's state emoji on a canvas in the messages' font: a colour-emoji font paints them
+// in colour; without one they come out as grey boxes or outlines, and look all alike.
+function drawsColourEmoji() {
+  try {
+    const size = 32;
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = size;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    if (!ctx) return true; // cannot tell: keep Slack's emoji
+    ctx.font = `24px ${getComputedStyle(document.body).fontFamily}`;
+    ctx.textBaseline = "top";
+    ctx.fillStyle = "#000";
+    for (const glyph of ["⏳", "✅", "⛔"]) {
+      ctx.clearRect(0, 0, size, size);
+      ctx.fillText(glyph, 2, 2);
+      const pixels = ctx.getImageData(0, 0, size, size).data;
+      let coloured = false;
+      for (let i = 0; i < pixels.length && !coloured; i += 4) {
+        const [r, g, b, a] = [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]];
+        coloured = a > 64 && Math.max(r, g, b) - Math.min(r, g, b) > 48;
+      }
+      if (!coloured) return false;
+    }
+    return true;
+  } catch {
+    return true;
+  }
+}
+
+// ?emoji=text (or =color) decides instead of the canvas: for tests, and to see the labels by choice.
+function settleEmoji() {
+  const chosen = new URLSearchParams(location.search).get("emoji");
+  const text = chosen === "text" || (chosen !== "color" && !drawsColourEmoji());
+  document.documentElement.dataset.emoji = text ? "text" : "color";
+}
+
+const emojiText = { labels: null, pattern: null };
+
+async function loadEmojiLabels() {
+  if (document.documentElement.dataset.emoji !== "text" || emojiText.labels) return;
+  let labels;
+  try {
+    ({ labels } = await getJSON("/api/emoji"));
+  } catch (error) {
+    if (error instanceof Offline) throw error;
+    return; // an older sandbox: the emoji stay as they are
+  }
+  const known = Object.keys(labels).sort((a, b) => b.length - a.length).map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  // Known emoji by their labels; any other picture emoji (with its modifiers and joins) as [emoji].
+  const other = "(?:\\p{Emoji_Presentation}|\\p{Extended_Pictographic}\\uFE0F)(?:\\p{Emoji_Modifier}|\\uFE0F|\\u200D\\p{Extended_Pictographic})*";
+  emojiText.pattern = new RegExp(`(?:${known.join("|")})\\uFE0F?|${other}`, "gu");
+  emojiText.labels = labels;
+}
+
+function emojiAsText(text) {
+  if (!emojiText.pattern || !text) return text;
+  return text.replace(emojiText.pattern, (found) =>
+    emojiText.labels[found] ?? emojiText.labels[found.replace(/\uFE0F/g, "")] ?? "[emoji]");
+}
+
+// Rewrites the emoji in every text under ``root`` (messages, modals, dialogs) as their labels.
+function textEmojiIn(root) {
+  if (!emojiText.pattern) return;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = emojiAsText(node.nodeValue);
+    if (text !== node.nodeValue) node.nodeValue = text;
+  }
 }
 
 // --- messages -------------------------------------------------------------------------------
@@ -172,25 +333,87 @@ function messageElement(message, channel, inThread) {
       type: "button", class: "replies-link", "data-testid": "replies-link", text: `${n} ${n === 1 ? "reply" : "replies"}`,
     }));
   }
+  const marked = state.highlight && state.highlight.ts === message.ts && Date.now() < state.highlight.until;
   return el("article", {
-    class: `msg${message.ephemeral ? " ephemeral" : ""}`,
+    class: `msg${message.ephemeral ? " ephemeral" : ""}${marked ? " answer" : ""}`,
     "data-testid": message.ephemeral ? "ephemeral" : "message",
     "data-ts": message.ts,
     "data-channel": channel,
+    "data-answers": message.answers,
     "aria-label": `${message.ephemeral ? "Only visible to you: " : ""}${message.author} at ${message.time}`,
   }, el("div", { class: "avatar", "aria-hidden": "true", text: initials(message.author) }), main);
 }
 
-// Redraws a message list only when it changed, so open selects and scroll positions survive polls.
-function renderMessages(container, messages, channel, inThread, empty) {
-  const signature = JSON.stringify([channel, state.user, messages]);
-  if (state.shown.get(container.id) === signature) return;
-  state.shown.set(container.id, signature);
-  const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
-  const items = messages.map((m) => messageElement(m, channel, inThread));
-  container.replaceChildren(...(items.length ? items : [el("p", { class: "empty", text: empty })]));
-  if (atBottom || !container.dataset.seen) container.scrollTop = container.scrollHeight;
-  container.dataset.seen = "1";
+// Redraws the message lists of one scrolling area (the channel; a thread's parent and replies), each
+// only when it changed, so open selects survive polls. What the person looks at stays in place: a
+// new conversation starts at its end (a thread at its parent), one read at its end follows new
+// messages, and otherwise the first message in sight keeps its place.
+function renderMessages(scroller, key, lists) {
+  const changed = lists.filter((list) => {
+    const signature = JSON.stringify([key, state.user, list.messages]);
+    if (state.shown.get(list.container.id) === signature) return false;
+    state.shown.set(list.container.id, signature);
+    return true;
+  });
+  if (!changed.length) return;
+  const fresh = scroller.dataset.seen !== key;
+  const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+  const anchor = fresh ? null : firstInSight(scroller);
+  for (const { container, messages, channel, inThread, empty } of changed) {
+    const items = messages.map((m) => messageElement(m, channel, inThread));
+    container.replaceChildren(...(items.length ? items : empty ? [el("p", { class: "empty", text: empty })] : []));
+    textEmojiIn(container);
+  }
+  if (fresh) scroller.scrollTop = scroller.dataset.start === "top" ? 0 : scroller.scrollHeight;
+  else if (atEnd) scroller.scrollTop = scroller.scrollHeight;
+  else if (anchor) keepInPlace(scroller, anchor);
+  scroller.dataset.seen = key;
+  revealAnswers(scroller);
+}
+
+function firstInSight(scroller) {
+  const top = scroller.getBoundingClientRect().top;
+  for (const message of scroller.querySelectorAll("article[data-ts]")) {
+    const box = message.getBoundingClientRect();
+    if (box.bottom > top) return { ts: message.dataset.ts, offset: box.top - top };
+  }
+  return null;
+}
+
+function keepInPlace(scroller, anchor) {
+  const message = scroller.querySelector(`article[data-ts="${CSS.escape(anchor.ts)}"]`);
+  if (!message) return;
+  scroller.scrollTop += message.getBoundingClientRect().top - scroller.getBoundingClientRect().top - anchor.offset;
+}
+
+// A click's private answer (a refusal, say) lands at the end of the channel or thread, often far from
+// the button: as Slack shows it in view, the page scrolls to it and marks it.
+function revealAnswers(scroller) {
+  const now = Date.now();
+  for (const [ts, when] of state.awaiting) if (now - when > ANSWER_WAIT_MS) state.awaiting.delete(ts);
+  for (const answer of scroller.querySelectorAll("article[data-answers]")) {
+    if (!state.awaiting.has(answer.dataset.answers) || state.answered.has(answer.dataset.ts)) continue;
+    state.answered.add(answer.dataset.ts);
+    state.highlight = { ts: answer.dataset.ts, until: now + ANSWER_MARK_MS };
+    unmarkAnswers();
+    answer.classList.add("answer", "answer-new");
+    answer.scrollIntoView({ block: "nearest" });
+    setTimeout(unmarkAnswers, ANSWER_MARK_MS + 100);
+  }
+}
+
+// One answer is marked at a time, for a while.
+function unmarkAnswers() {
+  const current = state.highlight && Date.now() < state.highlight.until ? state.highlight.ts : null;
+  for (const marked of document.querySelectorAll(".msg.answer")) {
+    if (marked.dataset.ts !== current) marked.classList.remove("answer", "answer-new");
+  }
+}
+
+// Called as a message's button is clicked: the answers already shown for it are old news.
+function awaitAnswer(ts) {
+  for (const old of document.querySelectorAll(`article[data-answers="${CSS.escape(ts)}"]`)) state.answered.add(old.dataset.ts);
+  state.awaiting.set(ts, Date.now());
 }
 
 async function loadChannel() {
@@ -198,7 +421,10 @@ async function loadChannel() {
   const title = data.channel.kind === "dm" ? data.channel.name : `# ${data.channel.name}`;
   byId("conversation-title").textContent = data.channel.kind === "dm" ? "Cutover (app)" : title;
   byId("composer-input").setAttribute("placeholder", `Message ${title}, or try /release help`);
-  renderMessages(byId("messages"), data.messages, data.channel.id, false, "No messages yet. Try /release help.");
+  renderMessages(byId("messages"), data.channel.id, [
+    { container: byId("messages"), messages: data.messages, channel: data.channel.id, inThread: false,
+      empty: "No messages yet. Try /release help." },
+  ]);
 }
 
 // --- threads --------------------------------------------------------------------------------
@@ -214,6 +440,9 @@ function closeThread() {
   byId("thread").hidden = true;
   state.shown.delete("thread-parent");
   state.shown.delete("thread-messages");
+  byId("thread-parent").replaceChildren();
+  byId("thread-messages").replaceChildren();
+  delete byId("thread-scroll").dataset.seen;
 }
 
 async function loadThread() {
@@ -226,8 +455,11 @@ async function loadThread() {
     return;
   }
   byId("thread-channel").textContent = `in # ${data.channel.name}`;
-  renderMessages(byId("thread-parent"), [data.parent], data.channel.id, true, "");
-  renderMessages(byId("thread-messages"), data.replies, data.channel.id, true, "No replies yet.");
+  renderMessages(byId("thread-scroll"), `${data.channel.id}/${data.parent.ts}`, [
+    { container: byId("thread-parent"), messages: [data.parent], channel: data.channel.id, inThread: true, empty: "" },
+    { container: byId("thread-messages"), messages: data.replies, channel: data.channel.id, inThread: true,
+      empty: "No replies yet." },
+  ]);
 }
 
 // --- modals ---------------------------------------------------------------------------------
@@ -251,6 +483,7 @@ function showModal(modal) {
   const sameView = state.modal && state.modal.view_id === modal.view_id;
   const typed = sameView ? collectForm(box) : null;
   box.innerHTML = modal.html; // rendered and escaped by the server's Block Kit renderer
+  textEmojiIn(box);
   if (typed) restoreForm(box, typed);
   const title = box.querySelector(".bk-modal-title, h1, h2");
   box.setAttribute("aria-label", title ? title.textContent.trim() : "Modal");
@@ -321,10 +554,11 @@ function askConfirm(spec) {
   const layer = byId("confirm-layer");
   const ok = byId("confirm-ok");
   const deny = byId("confirm-deny");
-  byId("confirm-title").textContent = spec.title || "Are you sure?";
+  byId("confirm-title").textContent = emojiAsText(spec.title || "Are you sure?");
   byId("confirm-text").innerHTML = spec.text || ""; // server-rendered HTML
-  ok.textContent = spec.confirm || "Yes";
-  deny.textContent = spec.deny || "Cancel";
+  textEmojiIn(byId("confirm-text"));
+  ok.textContent = emojiAsText(spec.confirm || "Yes");
+  deny.textContent = emojiAsText(spec.deny || "Cancel");
   ok.className = `bk-button ${spec.style === "danger" ? "bk-danger" : "bk-primary"}`;
   layer.hidden = false;
   ok.focus();
@@ -359,6 +593,7 @@ async function sendAction(element, selected) {
   if (!where) return;
   const body = { ...where, action_id: element.dataset.actionId, block_id: blockIdOf(element) };
   if (selected !== undefined) body.selected = selected;
+  if (where.ts) awaitAnswer(where.ts);
   element.setAttribute("aria-busy", "true");
   await attempt(() => postJSON("/api/action", body));
   element.removeAttribute("aria-busy");
@@ -393,6 +628,7 @@ function onClick(event) {
   const target = event.target.closest("button, a, [role=button]");
   if (!target) return;
   if (target.classList.contains("conversation-link")) return void selectChannel(target.dataset.channel);
+  if (target.id === "sidebar-toggle") return toggleSidebar();
   if (target.classList.contains("replies-link")) {
     const message = target.closest("article[data-ts]");
     return void openThread(message.dataset.channel, message.dataset.ts);
@@ -451,6 +687,13 @@ function bindEvents() {
   byId("modal-layer").addEventListener("keydown", (event) => {
     if (event.key === "Escape" && byId("confirm-layer").hidden) closeModal();
   });
+  byId("sidebar-backdrop").addEventListener("click", () => toggleSidebar(false));
+  byId("sidebar").addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && document.querySelector(".app.sidebar-open")) {
+      toggleSidebar(false);
+      byId("sidebar-toggle").focus();
+    }
+  });
 }
 
 // --- keeping up to date ---------------------------------------------------------------------
@@ -471,7 +714,7 @@ async function refresh() {
         await Promise.all([loadChannel(), loadThread(), loadModal()]);
         document.body.dataset.revision = String(state.revision);
       } catch (error) {
-        toast(error.message);
+        if (!(error instanceof Offline)) toast(error.message); // the banner says it
       }
     } while (refreshAgain);
   })();
@@ -487,16 +730,24 @@ async function watchChanges() {
         await refresh();
       }
     } catch {
-      await sleep(1000); // the sandbox is restarting or gone; keep trying quietly
+      await sleep(1000); // the sandbox is restarting or gone (the banner says so); keep trying
     }
   }
 }
 
 async function boot() {
   bindEvents();
+  settleEmoji();
+  setInterval(tick, 1000);
   const params = new URLSearchParams(location.search);
-  await switchUser(params.get("user") || localStorage.getItem("sandbox.user"), params.get("channel"));
-  rememberLocation();
+  try {
+    await switchUser(params.get("user") || localStorage.getItem("sandbox.user"), params.get("channel"));
+    rememberLocation();
+  } catch (error) {
+    // Gone between serving the page and its first question: the banner says so, and the
+    // watch below reloads everything once it answers again.
+    if (!(error instanceof Offline)) toast(error.message);
+  }
   document.body.dataset.ready = "true";
   watchChanges();
 }

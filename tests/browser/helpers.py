@@ -14,8 +14,10 @@ except ImportError:  # pragma: no cover - the browser fixture skips every test t
 STEP = 15_000  # ms for any single expectation; the app answers in well under a second
 
 
-def open_as(page: Page, sandbox: Sandbox, user: str, channel: str) -> None:
-    page.goto(f"{sandbox.url}?user={user}&channel={channel}")
+def open_as(page: Page, sandbox: Sandbox, user: str, channel: str, **query: str) -> None:
+    """Opens the page as ``user`` in ``channel``; ``query`` adds parameters (``emoji="text"``)."""
+    extra = "".join(f"&{name}={value}" for name, value in query.items())
+    page.goto(f"{sandbox.url}?user={user}&channel={channel}{extra}")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     # Lets the test prove later that nothing reloaded the page.
     page.evaluate("window.__sameDocument = true")

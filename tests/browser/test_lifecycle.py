@@ -2,7 +2,10 @@
 
 Every step is a click or a typed command in the page, as a visitor would do it: each gate approved by
 its owner, Start and Complete on the summary, the retrospective survey answered by three people in
-its modal, the summary posted when it closes.
+its modal, the summary posted when it closes. On the way it checks what a visitor would see: a refused
+click's private answer comes into view, highlighted; the thread's parent message shows whole; on a
+phone-wide screen the sidebar folds away behind a toggle; and where the browser draws no colour emoji
+the states read in words.
 
 With SCREENSHOTS=<folder> set, the run also saves the README's screenshots there
 (`SCREENSHOTS=docs pytest tests/browser/test_lifecycle.py`), so they always show the tested flow.
@@ -11,6 +14,7 @@ With SCREENSHOTS=<folder> set, the run also saves the README's screenshots there
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,6 +99,73 @@ def answer_survey(page: Page, user: str, role: str, went_well: str, choice: int,
     expect(modal).to_be_hidden()
 
 
+def answered_in_view(answer: Locator) -> None:
+    """A click's private answer is where the person is looking, and marked as the answer."""
+    expect(answer).to_be_visible()
+    expect(answer).to_be_in_viewport()
+    expect(answer).to_have_class(re.compile(r"\banswer\b"))
+
+
+def refused_gate_answer_in_view(page: Page, sandbox: Sandbox, thread: Locator) -> None:
+    """Someone approves a gate that is not theirs: the refusal lands at the thread's end, far below
+    the button, and the page brings it into view."""
+    gate = BLOCKING[0]
+    outsider = next(
+        p for p in sandbox.team.people if p.role_key not in gate.approver_roles and p.role_key != "project-manager"
+    )
+    _, owner_role = holder(sandbox, gate.approver_roles[0])
+    switch_to(page, outsider.id, outsider.role_title)
+    gate_actions(thread, gate.title).get_by_role("button", name="Approve").click()
+    answered_in_view(thread.get_by_test_id("ephemeral").filter(has_text=owner_role))
+    expect(gate_actions(thread, gate.title).get_by_role("button", name="Approve")).to_be_visible()
+
+
+def thread_parent_shows_whole(page: Page) -> None:
+    parent = page.get_by_test_id("thread-parent")
+    message = parent.get_by_test_id("message")
+    expect(message).to_be_visible()
+    expect(message).to_be_in_viewport()
+    inner, shown = parent.evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert inner <= shown + 1, f"the thread's parent scrolls inside a {shown} px box ({inner} px tall)"
+
+
+def narrow_screen_gives_messages_the_width(page: Page, channel: str) -> None:
+    """At 420 px the sidebar folds away behind a toggle, and the messages get the width."""
+    wide = page.viewport_size
+    page.set_viewport_size({"width": 420, "height": 800})
+    you_are = page.get_by_label("You are")
+    expect(you_are).to_be_hidden()
+    box = page.get_by_test_id("messages").bounding_box()
+    assert box is not None and box["width"] >= 400, f"messages are {box and box['width']} px wide of 420"
+    toggle = page.get_by_role("button", name="Channels and people")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(you_are).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.get_by_role("navigation", name="Channels").get_by_role("button", name=f"# {channel}").click()
+    expect(you_are).to_be_hidden()
+    expect(page.get_by_test_id("conversation-title")).to_have_text(f"# {channel}")
+    assert wide is not None
+    page.set_viewport_size(wide)
+    expect(you_are).to_be_visible()
+    expect(toggle).to_be_hidden()
+
+
+def states_read_in_words_without_colour_emoji(page: Page, sandbox: Sandbox, user: str) -> None:
+    """The page as a browser without a colour-emoji font shows it (forced with ?emoji=text)."""
+    other = page.context.new_page()
+    try:
+        open_as(other, sandbox, user, sandbox.team.release_channel, emoji="text")
+        expect(other.locator("html")).to_have_attribute("data-emoji", "text")
+        summary = other.get_by_test_id("messages").get_by_test_id("message").filter(has_text="Rehearsal ×")
+        expect(summary).to_contain_text("[approved]")
+        expect(summary).to_contain_text("[pending]")
+        for glyph in ("⏳", "✅", "⛔"):
+            expect(summary).not_to_contain_text(glyph)
+    finally:
+        other.close()
+
+
 def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(page: Page, demo: Sandbox) -> None:
     pm, pm_role = holder(demo, "project-manager")
     open_as(page, demo, pm, demo.team.release_channel)
@@ -106,6 +177,7 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
         .filter(has_text="Rehearsal ×")
     )
     expect(summary).to_be_visible()
+    narrow_screen_gives_messages_the_width(page, "payroll-migration")
     # The rehearsal's plan plays in the channel while we work.
     announcement = messages.get_by_test_id("message").filter(has_text="REHEARSAL — ").first
     # The plan's first notice comes a week of plan after its first due date: 6 s here, 84 s at the demo's pace.
@@ -114,15 +186,25 @@ def test_the_demo_release_can_be_clicked_through_from_gates_to_retrospective(pag
 
     summary.get_by_test_id("replies-link").click()
     thread = page.get_by_test_id("thread-messages")
+    thread_parent_shows_whole(page)
     shot(page, "checklist", summary)
+    refused_gate_answer_in_view(page, demo, thread)
     for n, item in enumerate(BLOCKING):
         approve_as_owner(page, demo, thread, item.key, "approval" if n == 0 else "")
+        if n == 0:
+            states_read_in_words_without_colour_emoji(page, demo, pm)
     expect(summary).to_contain_text(f"{len(BLOCKING)}/12")
 
     switch_to(page, pm, pm_role)
     summary.get_by_role("button", name="Start cutover").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Start", exact=True).click()
     expect(summary.get_by_role("button", name="Complete")).to_be_visible(timeout=STEP)
+
+    # Complete while the final go/no-go is pending: refused, and the refusal (at the channel's end, far
+    # below the summary) comes into view.
+    summary.get_by_role("button", name="Complete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Complete", exact=True).click()
+    answered_in_view(messages.get_by_test_id("ephemeral").filter(has_text="completed"))
 
     approve_as_owner(page, demo, thread, FINAL.key)
     switch_to(page, pm, pm_role)
