@@ -16,6 +16,7 @@ from bot.components import Components
 from bot.listeners import register_all
 from bot.live import LiveMessages
 from bot.logs import bind
+from bot.metrics import Metrics, TimedAsyncApp
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.slack.client import Directory, make_client, make_post_client
@@ -31,35 +32,46 @@ def worker_id() -> str:
 
 def build_components(settings: Settings) -> Components:
     token = settings.slack_bot_token.get_secret_value()
+    metrics = Metrics()  # this instance's own registry: nothing is shared between apps in one process
     client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
+    post_client = make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
+    for web_client in (client, post_client):
+        # First in line, so it sees every answer (and counts the 429s) before any retry handler decides.
+        # Bolt's per-request clients copy this list.
+        web_client.retry_handlers.insert(0, metrics.rate_limit_hook())
     engine = make_async_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     sender = Sender(
         sessions,
-        make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout),
+        post_client,
         worker_id=worker_id(),
         command=settings.slash_command,
         grace=timedelta(seconds=settings.announcement_grace),
         # Longer than any post of a live sender can take, so only abandoned claims look stale.
         stale_after=timedelta(seconds=2 * settings.slack_timeout + 5),
         settle_after=2.0 * settings.slack_timeout,
+        metrics=metrics,
     )
+    tasks = TaskTracker()
+    metrics.watch_tasks(tasks)
     return Components(
         settings=settings,
         engine=engine,
         sessions=sessions,
         client=client,
         directory=Directory(client),
-        live=LiveMessages(sessions, client),
-        tasks=TaskTracker(),
+        live=LiveMessages(sessions, client, metrics=metrics),
+        tasks=tasks,
         sender=sender,
+        metrics=metrics,
     )
 
 
 def create_app(settings: Settings, *, socket_mode: bool = False) -> tuple[AsyncApp, Components]:
     c = build_components(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = AsyncApp(
+    app = TimedAsyncApp(
+        metrics=c.metrics,
         client=c.client,
         signing_secret=secret,
         # Socket Mode payloads arrive over an authenticated websocket, unsigned.

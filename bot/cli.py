@@ -108,17 +108,29 @@ def cmd_worker(_args: argparse.Namespace) -> None:
 
 async def _run_worker(settings: Settings) -> None:
     from bot.app import build_components
+    from bot.health import serve_ops
     from bot.scheduler import start_scheduler
 
     components = build_components(settings)
     scheduler = start_scheduler(components)
-    logging.getLogger("cutover.worker").info("worker %s sending announcements", components.sender.worker_id)
+    ops = None
     try:
+        if settings.metrics_port is not None:
+            try:
+                ops = await serve_ops(components, settings.host, settings.metrics_port)
+            except OSError as e:
+                where = f"{settings.host}:{settings.metrics_port}"
+                print(f"cutover worker: cannot listen on {where} (METRICS_PORT): {e.strerror or e}", file=sys.stderr)
+                raise SystemExit(1) from None
+        logging.getLogger("cutover.worker").info("worker %s sending announcements", components.sender.worker_id)
         await _wait_for_signal()
     finally:
         scheduler.shutdown(wait=False)
+        # /healthz keeps answering (503 once the scheduler is silent) while the sends in flight finish.
         await components.sender.drain(grace=10.0)
         await components.tasks.drain(grace=10.0)
+        if ops is not None:
+            await ops.cleanup()
         await components.engine.dispose()
 
 
@@ -160,9 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_serve
     )
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)").set_defaults(func=cmd_socket)
-    sub.add_parser("worker", help="background scheduler only (for deployments with several web replicas)").set_defaults(
-        func=cmd_worker
-    )
+    sub.add_parser(
+        "worker",
+        help="background scheduler only (for deployments with several web replicas); "
+        "/healthz and /metrics on METRICS_PORT when set",
+    ).set_defaults(func=cmd_worker)
     db = sub.add_parser("db", help="database maintenance")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     dbsub.add_parser("upgrade", help="apply pending migrations (alembic upgrade head)").set_defaults(

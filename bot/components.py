@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.live import LiveMessages
+from bot.metrics import Metrics
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.slack.client import Directory
@@ -24,3 +25,4 @@ class Components:
     live: LiveMessages
     tasks: TaskTracker
     sender: Sender
+    metrics: Metrics = field(default_factory=Metrics)

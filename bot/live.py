@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import Metrics
 from domain.model import ReleaseView
 from messages.checklist import phase_messages, summary_message
 from messages.common import Rendered
@@ -66,7 +67,9 @@ class LiveMessages:
         sessions: async_sessionmaker[AsyncSession],
         client: AsyncWebClient,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._sessions = sessions
         self._client = client
         self._clock = clock
@@ -92,7 +95,7 @@ class LiveMessages:
         while turn.dirty and passes < MAX_PASSES:
             turn.dirty = False
             passes += 1
-            if await self._sync(release_id, create=False):
+            if await self._metrics.refresh(self._sync(release_id, create=False)):
                 turn.dirty = True
 
     @contextlib.asynccontextmanager
@@ -144,6 +147,7 @@ class LiveMessages:
                     await self._client.chat_update(channel=row.channel_id, ts=row.ts, text=r.text, blocks=blocks)
                 except SlackApiError as e:
                     log.warning("chat.update of %s %s failed: %s", view.key, row.ts, e.response.get("error"))
+                    self._metrics.refresh_refused()
                     continue
                 await self._mark(row.id, view.version, h)
         async with self._sessions() as session:

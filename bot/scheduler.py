@@ -20,8 +20,13 @@ from domain.time import utcnow
 def start_scheduler(c: Components) -> AsyncIOScheduler:
     """Start the ticking jobs on the running event loop."""
     scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def deliveries() -> None:
+        c.metrics.ticked()  # /healthz: a scheduler that stops ticking is unhealthy
+        await c.sender.tick()
+
     scheduler.add_job(
-        c.sender.tick,
+        deliveries,
         "interval",
         seconds=c.settings.scheduler_tick,
         id="deliveries",
@@ -63,4 +68,5 @@ def start_scheduler(c: Components) -> AsyncIOScheduler:
         next_run_time=datetime.now(UTC),
     )
     scheduler.start()
+    c.metrics.scheduler_started()
     return scheduler

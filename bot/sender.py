@@ -23,6 +23,7 @@ from cachetools import TLRUCache, TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import Metrics
 from bot.slack.replies import payload
 from domain.announcements import channels_for
 from domain.model import ReleaseView
@@ -68,7 +69,9 @@ class Sender:
         stale_after: timedelta = timedelta(seconds=30),
         settle_after: float = 20.0,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._sessions = sessions
         self._client = client
         self.worker_id = worker_id
@@ -181,6 +184,7 @@ class Sender:
     async def _expire(self) -> None:
         async with self._sessions() as s, s.begin():
             missed = await q.expire_missed(s, now=self._clock(), grace=self._grace)
+        self._metrics.announcements_missed(len(missed))
         if missed:
             log.warning("%d announcement deliveries were due more than %s ago; marked missed", len(missed), self._grace)
 
@@ -190,6 +194,7 @@ class Sender:
         if release is None or ann is None:
             async with self._sessions() as s, s.begin():
                 await q.mark_failed(s, c, self.worker_id, error="release_deleted")
+            self._metrics.announcement_failed("release_deleted")
             return True
         try:
             r = announcement_message(
@@ -207,6 +212,7 @@ class Sender:
             log.error("%s", e)
             async with self._sessions() as s, s.begin():
                 await q.mark_failed(s, c, self.worker_id, error="no_wording")
+            self._metrics.announcement_failed("no_wording")
             return True
         started = time.monotonic()
         try:
@@ -238,6 +244,7 @@ class Sender:
             error = str(e.response.get("error") or "unknown_error")
             async with self._sessions() as s, s.begin():
                 await q.mark_failed(s, c, self.worker_id, error=error)
+            self._metrics.announcement_failed(error)
             log.warning("announcement %s to %s failed: %s", ann.key, c.channel_id, error)
             return True
         except TRANSIENT as e:
@@ -251,6 +258,7 @@ class Sender:
         async with self._sessions() as s, s.begin():
             if await q.mark_sent(s, c, self.worker_id, ts=str(resp["ts"]), now=self._clock()):
                 self.sent += 1
+                self._metrics.announcement_sent(self._clock() - c.due_at)
         return True
 
     async def _content(self, c: q.Claimed) -> tuple[ReleaseView | None, Announcement | None]:

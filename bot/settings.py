@@ -25,6 +25,7 @@ ENV_NAMES = {
     "auto_migrate": "AUTO_MIGRATE",
     "scheduler_tick": "SCHEDULER_TICK",
     "announcement_grace": "ANNOUNCEMENT_GRACE",
+    "metrics_port": "METRICS_PORT",
 }
 
 
@@ -58,6 +59,7 @@ class Settings(DatabaseSettings):
     auto_migrate: bool = True
     scheduler_tick: float = Field(1.0, gt=0, le=60)  # seconds between looks for due announcements
     announcement_grace: int = Field(3600, ge=0)  # seconds: later than this after its time, a send is missed
+    metrics_port: int | None = Field(None, ge=1, le=65535)  # where `worker` serves /healthz and /metrics
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -86,6 +88,12 @@ class Settings(DatabaseSettings):
         if not v.startswith("/") or len(v) < 2 or " " in v:
             raise ValueError("must look like /release")
         return v
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_port_unset(cls, v: object) -> object:
+        # METRICS_PORT= (empty, as some env files leave it) means no port, not a malformed one.
+        return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("log_level", mode="before")
     @classmethod

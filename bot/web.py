@@ -1,9 +1,8 @@
-"""The HTTP surface: POST /slack/events and GET /healthz on Starlette."""
+"""The HTTP surface: POST /slack/events, GET /healthz and GET /metrics on Starlette."""
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -15,8 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.components import Components
+from bot.health import check
 from bot.scheduler import start_scheduler
-from storage.db import ping
 
 
 def create_web_app(app: AsyncApp, c: Components) -> Starlette:
@@ -28,20 +27,12 @@ def create_web_app(app: AsyncApp, c: Components) -> Starlette:
     scheduler: list[AsyncIOScheduler] = []
 
     async def healthz(_request: Request) -> Response:
-        db_ok = await ping(c.engine)
-        if not c.settings.run_scheduler:
-            sched = "off (RUN_SCHEDULER=false)"
-        else:
-            sched = "running" if scheduler and scheduler[0].running else "stopped"
-        body: dict[str, object] = {
-            "status": "ok" if db_ok else "unavailable",
-            "database": "ok" if db_ok else "unreachable",
-            "scheduler": sched,
-            "background_tasks": c.tasks.pending,
-        }
-        if c.sender.last_tick is not None:
-            body["sender_last_tick_seconds_ago"] = round(time.monotonic() - c.sender.last_tick, 1)
-        return JSONResponse(body, status_code=200 if db_ok else 503)
+        h = await check(c, scheduler_expected=c.settings.run_scheduler)
+        return JSONResponse(h.body, status_code=h.status)
+
+    async def metrics(_request: Request) -> Response:
+        body, content_type = c.metrics.exposition()
+        return Response(body, headers={"Content-Type": content_type})
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -56,6 +47,10 @@ def create_web_app(app: AsyncApp, c: Components) -> Starlette:
         await c.engine.dispose()
 
     return Starlette(
-        routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
         lifespan=lifespan,
     )

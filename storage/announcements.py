@@ -40,6 +40,7 @@ class Claimed:
     channel_id: str
     attempts: int
     claimed_at: datetime
+    due_at: datetime
 
 
 async def stakeholder_channels(session: AsyncSession, release_id: int) -> list[StakeholderChannel]:
@@ -118,10 +119,17 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, limit:
         update(Delivery)
         .where(Delivery.state == DeliveryState.PENDING.value, Delivery.id.in_(select(due.c.id)))
         .values(state=DeliveryState.SENDING.value, claimed_by=worker, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id, Delivery.release_id, Delivery.announcement_id, Delivery.channel_id, Delivery.attempts)
+        .returning(
+            Delivery.id,
+            Delivery.release_id,
+            Delivery.announcement_id,
+            Delivery.channel_id,
+            Delivery.attempts,
+            Delivery.due_at,
+        )
     )
     rows = (await session.execute(stmt)).all()
-    return [Claimed(r[0], r[1], r[2], r[3], r[4], now) for r in rows]
+    return [Claimed(r[0], r[1], r[2], r[3], r[4], now, r[5]) for r in rows]
 
 
 def _mine(delivery_id: int, worker: str, claimed_at: datetime) -> object:

@@ -296,7 +296,7 @@ async def announcements(
 
 
 def claim(release_id: int, announcement_id: int) -> Claimed:
-    return Claimed(0, release_id, announcement_id, "C1", 1, utcnow())
+    return Claimed(0, release_id, announcement_id, "C1", 1, utcnow(), utcnow())
 
 
 def idle_client() -> AsyncWebClient:
