@@ -112,17 +112,19 @@ async def _run_worker(settings: Settings) -> None:
     from bot.scheduler import start_scheduler
 
     components = build_components(settings)
-    scheduler = start_scheduler(components)
     ops = None
+    if settings.metrics_port is not None:
+        # Before any work starts: a port already taken stops the worker with one line.
+        try:
+            ops = await serve_ops(components, settings.host, settings.metrics_port)
+        except OSError as e:
+            await components.engine.dispose()
+            where = f"{settings.host}:{settings.metrics_port}"
+            print(f"cutover worker: cannot listen on {where} (METRICS_PORT): {e.strerror or e}", file=sys.stderr)
+            raise SystemExit(1) from None
+    scheduler = start_scheduler(components)
+    logging.getLogger("cutover.worker").info("worker %s sending announcements", components.sender.worker_id)
     try:
-        if settings.metrics_port is not None:
-            try:
-                ops = await serve_ops(components, settings.host, settings.metrics_port)
-            except OSError as e:
-                where = f"{settings.host}:{settings.metrics_port}"
-                print(f"cutover worker: cannot listen on {where} (METRICS_PORT): {e.strerror or e}", file=sys.stderr)
-                raise SystemExit(1) from None
-        logging.getLogger("cutover.worker").info("worker %s sending announcements", components.sender.worker_id)
         await _wait_for_signal()
     finally:
         scheduler.shutdown(wait=False)

@@ -22,6 +22,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         "LOG_LEVEL",
         "RUN_SCHEDULER",
         "AUTO_MIGRATE",
+        "METRICS_PORT",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -39,6 +40,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         True,
         True,
     )
+    assert s.metrics_port is None
 
 
 def test_overrides_and_normalisation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +54,14 @@ def test_overrides_and_normalisation(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.database_url == "postgres://u@h/db"
     assert s.log_level == "DEBUG"
     assert s.run_scheduler is False
+
+
+def test_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", SECRET)
+    monkeypatch.setenv("METRICS_PORT", "9100")
+    assert load_settings(Settings).metrics_port == 9100
+    monkeypatch.setenv("METRICS_PORT", "")  # left empty in an env file: no port
+    assert load_settings(Settings).metrics_port is None
 
 
 def test_dotenv_with_unrelated_keys(tmp_path) -> None:
@@ -72,6 +82,8 @@ def test_dotenv_with_unrelated_keys(tmp_path) -> None:
         ({"SLACK_BOT_TOKEN": SECRET, "SLASH_COMMAND": "release"}, "SLASH_COMMAND must look like /release"),
         ({"SLACK_BOT_TOKEN": SECRET, "SLACK_APP_TOKEN": "xoxb-x"}, "SLACK_APP_TOKEN must be an app-level token"),
         ({"SLACK_BOT_TOKEN": SECRET, "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"SLACK_BOT_TOKEN": SECRET, "METRICS_PORT": "prom"}, "METRICS_PORT Input should be a valid integer"),
+        ({"SLACK_BOT_TOKEN": SECRET, "METRICS_PORT": "0"}, "METRICS_PORT Input should be greater than or equal to 1"),
     ],
 )
 def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
