@@ -119,3 +119,15 @@ def test_serve_needs_signing_secret_and_never_echoes_token(tmp_path) -> None:
     assert "SLACK_SIGNING_SECRET is required" in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_every_setting_is_named_and_documented() -> None:
+    from pathlib import Path
+
+    from bot.settings import ENV_NAMES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    settings_table = readme[readme.index("## Settings") :].split("\n## ", 1)[0]
+    for field in Settings.model_fields:
+        assert field in ENV_NAMES, field
+        assert f"`{ENV_NAMES[field]}`" in settings_table, ENV_NAMES[field]
