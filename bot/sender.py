@@ -89,7 +89,6 @@ class Sender:
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._closing = False
         self._next_housekeeping = 0.0
-        self.last_tick: float | None = None  # monotonic; /healthz shows how long ago
         self._views: TTLCache[int, tuple[float, ReleaseView]] = TTLCache(CACHE_SIZE, CACHE_AGE)
         self._announcements: TTLCache[int, Announcement] = TTLCache(4 * CACHE_SIZE, CACHE_AGE)
         self.sent = 0
@@ -100,7 +99,6 @@ class Sender:
         It claims one batch and returns without waiting for the posts, so several senders share
         the work and a slow channel never holds up the others.
         """
-        self.last_tick = time.monotonic()
         if self._lock.locked() or self._closing:
             return
         # Shielded: shutting the scheduler down cancels a running job, and a pass cut between its
