@@ -18,6 +18,9 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 STALE_TICKS = 3  # ticks without a tick before the scheduler counts as stopped
+# A sub-second tick (tests, demos) would call a busy event loop stalled after a fraction of a second: at
+# least this long, which is exactly three of the default one-second ticks.
+MIN_STALE = 3.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def judge(
         problems.append("the scheduler has not started")
     else:
         silent = now - (last_tick if last_tick is not None else scheduler_since)
-        if silent > STALE_TICKS * tick:
+        if silent > max(STALE_TICKS * tick, MIN_STALE):
             body["scheduler"] = "stalled"
             problems.append(f"the scheduler has not ticked for {silent:.1f} s (it should every {tick:g} s)")
         else:
