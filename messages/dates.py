@@ -29,20 +29,40 @@ def slack_date(dt: datetime, fmt: str = DEFAULT_FORMAT) -> str:
     return f"<!date^{int(dt.timestamp())}^{fmt}|{utc_text(dt)}>"
 
 
-def duration_text(delta: timedelta) -> str:
-    """``90m``, ``4h``, ``1d 2h``: the same units people type in ``--duration``."""
-    if delta < timedelta(minutes=1):  # only a rehearsal's compressed window is this short
-        seconds = max(0.0, delta.total_seconds())
-        return f"{seconds:.0f}s" if seconds >= 1 else "under 1s"
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
+_UNIT_NAMES: dict[timedelta, str] = {
+    timedelta(seconds=1): "s",
+    timedelta(minutes=1): "m",
+    timedelta(hours=1): "h",
+    timedelta(days=1): "d",
+}
+
+
+def duration_text(delta: timedelta, *, smallest: timedelta = timedelta(seconds=1)) -> str:
+    """``90m``, ``4h``, ``1d 2h``: the units people type in ``--duration``; seconds under a minute.
+
+    ``smallest`` is the unit the duration was measured (or rounded) in: nothing finer is ever shown, so a
+    wait rounded to minutes never reads as seconds. Below it the text is ``under 1m`` (``under 1s``, …).
+    Parts are cut, never rounded up: ``59.9s`` is ``59s``, ``1h 59m 59s`` is ``1h 59m``.
+    """
+    unit = _UNIT_NAMES.get(smallest)
+    if unit is None:
+        raise ValueError(f"smallest must be a second, a minute, an hour or a day, not {smallest}")
+    total = max(0.0, delta.total_seconds())
+    step = int(smallest.total_seconds())
+    if total < step:
+        return f"under 1{unit}"
+    if total < 60:  # only reachable when measured in seconds: a rehearsal's window, a quick sign-off
+        return f"{int(total)}s"
+    whole = int(total) // max(step, 60) * max(step, 60)
+    days, rest = divmod(whole, 24 * 3600)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
     parts = [f"{days}d"] if days else []
     if hours:
         parts.append(f"{hours}h")
-    if mins:
-        parts.append(f"{mins}m")
-    return " ".join(parts) or "0m"
+    if minutes:
+        parts.append(f"{minutes}m")
+    return " ".join(parts)
 
 
 def slack_window(start: datetime, end: datetime) -> str:

@@ -317,11 +317,11 @@ def retro_status_message(release: ReleaseView, survey: SurveyView | None, *, com
 def _wait_text(wait: timedelta | None) -> str:
     if wait is None:
         return "not approved"
-    minutes = max(0, int(wait.total_seconds() // 60))
-    # Past a day the minutes are noise; "3d 4h" is what a read-out needs.
-    if minutes >= 24 * 60:
-        minutes = round(minutes / 60) * 60
-    return duration_text(timedelta(minutes=minutes))
+    if wait >= timedelta(days=1):
+        # Past a day the minutes are noise; "3d 4h" is what a read-out needs, measured in hours.
+        hours = round(wait / timedelta(hours=1))
+        return duration_text(timedelta(hours=hours), smallest=timedelta(hours=1))
+    return duration_text(wait)
 
 
 def _outcome(outcome: str) -> str:

@@ -337,6 +337,51 @@ def test_summary_durations_override_and_missing_actuals() -> None:
     assert "*Rejections* — none" in body
 
 
+# (time from release creation to approval, what the summary's "Sign-off waits" line says)
+WAITS: list[tuple[timedelta | None, str]] = [
+    (timedelta(seconds=15), "15s"),
+    (timedelta(seconds=32, milliseconds=900), "32s"),  # cut, never rounded up
+    (timedelta(seconds=59, milliseconds=999), "59s"),
+    (timedelta(milliseconds=300), "under 1s"),
+    (timedelta(0), "under 1s"),
+    (timedelta(minutes=1), "1m"),
+    (timedelta(minutes=1, seconds=59), "1m"),  # minutes and up are read in minutes
+    (timedelta(hours=2, minutes=5, seconds=30), "2h 5m"),
+    (timedelta(hours=23, minutes=59, seconds=59), "23h 59m"),
+    (timedelta(days=1), "1d"),
+    (timedelta(days=3, hours=4, minutes=20), "3d 4h"),  # past a day, in hours
+    (timedelta(days=3, hours=4, minutes=40), "3d 5h"),
+    (None, "not approved"),
+]
+
+
+@pytest.mark.parametrize(("wait", "shown"), WAITS, ids=[w[1] + f"-{n}" for n, w in enumerate(WAITS)])
+def test_sign_off_waits_read_in_the_unit_they_were_measured_in(wait: timedelta | None, shown: str) -> None:
+    f = facts(gate_waits=(("Approve window", wait),))
+    out = survey_summary_message(RELEASE, survey(state=SurveyState.CLOSED), summarize(QUESTIONS, RESPONSES), f)
+    assert f"• Approve window — {shown}\n" in check(out) + "\n"
+
+
+# (duration, what is shown, the unit it was measured in)
+DURATIONS: list[tuple[timedelta, str, timedelta]] = [
+    (timedelta(seconds=20), "20s", timedelta(seconds=1)),
+    (timedelta(seconds=20), "under 1m", timedelta(minutes=1)),  # never a unit finer than measured
+    (timedelta(minutes=0), "under 1m", timedelta(minutes=1)),
+    (timedelta(minutes=90), "1h 30m", timedelta(minutes=1)),
+    (timedelta(minutes=90), "1h", timedelta(hours=1)),
+    (timedelta(minutes=30), "under 1h", timedelta(hours=1)),
+    (timedelta(days=2, hours=5), "2d", timedelta(days=1)),
+    (timedelta(hours=-1), "under 1s", timedelta(seconds=1)),
+]
+
+
+@pytest.mark.parametrize(("delta", "shown", "unit"), DURATIONS)
+def test_duration_text_never_shows_a_unit_finer_than_measured(delta: timedelta, shown: str, unit: timedelta) -> None:
+    from messages.dates import duration_text
+
+    assert duration_text(delta, smallest=unit) == shown
+
+
 def test_summary_caps_free_text_answers() -> None:
     responses: list[dict[str, Answer]] = [{"went_well": f"Answer {n} " + "w" * 400, "smoothness": 3} for n in range(40)]
     _, body = summary(responses, invited=50)
