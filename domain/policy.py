@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from domain.model import (
     Assignment,
@@ -129,6 +130,28 @@ def is_overdue(item: ItemView, now: datetime) -> bool:
     to the same items.
     """
     return item.state is ItemState.PENDING and item.due_at < now
+
+
+def due_before_creation(item: ItemView, release: ReleaseView) -> bool:
+    """The item was already due when the release was created.
+
+    A template asks for some items weeks ahead of the cutover; a release created later than that starts
+    with them due. That is a late start, not something that slipped: they stay open (and get the one
+    reminder like any other), but they are counted apart from the items that became overdue.
+    """
+    return item.due_at <= release.created_at
+
+
+class Lateness(StrEnum):
+    OVERDUE = "overdue"  # it fell due while the release existed, and is still open
+    DUE_BEFORE_CREATION = "due before creation"  # it was due before the release existed, and is still open
+
+
+def lateness(item: ItemView, release: ReleaseView, now: datetime) -> Lateness | None:
+    """How late an open item is, or None when it is not (decided, rejected, or not due yet)."""
+    if not is_overdue(item, now):
+        return None
+    return Lateness.DUE_BEFORE_CREATION if due_before_creation(item, release) else Lateness.OVERDUE
 
 
 def may_manage(release: ReleaseView, user_id: str, user_roles: frozenset[str]) -> bool:

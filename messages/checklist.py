@@ -27,6 +27,7 @@ offers (``domain.lifecycle.cutover_actions``) are rules of the domain; this modu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -41,7 +42,7 @@ from slack_sdk.models.blocks import (
 
 from domain.lifecycle import Action, cutover_actions
 from domain.model import CURRENT_STATES, DecisionKind, ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
-from domain.policy import is_overdue, item_actions
+from domain.policy import Lateness, item_actions, lateness
 from domain.rehearsal import describe
 
 from . import ids
@@ -147,14 +148,33 @@ def decision_text(item: ItemView) -> str | None:
     return text
 
 
-def item_text(item: ItemView, overdue: bool) -> str:
+# An item that was due before the release existed is a late start, not an alarm: no warning sign.
+DUE_BEFORE_CREATION = "due before this release existed"
+
+
+def late_marker(late: Lateness | None) -> str:
+    """What follows an item's due date: nothing, the overdue warning, or the late start."""
+    if late is Lateness.OVERDUE:
+        return ":warning: *overdue*"
+    if late is Lateness.DUE_BEFORE_CREATION:
+        return DUE_BEFORE_CREATION
+    return ""
+
+
+def late_counts(release: ReleaseView, items: Iterable[ItemView], now: datetime) -> tuple[int, int]:
+    """(overdue, due before the release existed) among ``items``: open items only, counted apart."""
+    found = [lateness(i, release, now) for i in items]
+    return found.count(Lateness.OVERDUE), found.count(Lateness.DUE_BEFORE_CREATION)
+
+
+def item_text(item: ItemView, late: Lateness | None) -> str:
     lines = [f"{ITEM_ICONS[item.state]} *{clip(one_line(item.title), ITEM_TITLE_MAX)}*"]
     meta: list[str] = []
     if item.responsible_roles:
         meta.append(f"Responsible: {role_names(item.responsible_roles)}")
     meta.append(f"Due {slack_date(item.due_at)}")
-    if overdue:
-        meta.append(":warning: *overdue*")
+    if late is not None:
+        meta.append(late_marker(late))
     lines.append(" · ".join(meta))
     if item.is_gate:
         lines.append(f"Sign-off: {role_names(item.approver_roles)}")
@@ -166,9 +186,9 @@ def item_text(item: ItemView, overdue: bool) -> str:
     return "\n".join(lines)
 
 
-def item_blocks(item: ItemView, *, overdue: bool, buttons: bool = True) -> list[Block]:
+def item_blocks(item: ItemView, *, late: Lateness | None = None, buttons: bool = True) -> list[Block]:
     block_id = ids.item_block(item.id)
-    text = item_text(item, overdue)
+    text = item_text(item, late)
     drawn = _item_buttons(item) if buttons else []
     if not item.is_gate:
         # A task offers one decision at a time, so its button fits beside the text.
@@ -197,7 +217,7 @@ def _worst_cost_of(item: ItemView) -> tuple[int, int]:
         replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided),
         replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided, reason="&" * REASON_SHOWN),
     ]
-    chars = max(text_length(item_blocks(v, overdue=True)) for v in variants)
+    chars = max(text_length(item_blocks(v, late=late)) for v in variants for late in Lateness)
     return (2 if item.is_gate else 1), chars
 
 
@@ -245,9 +265,11 @@ def _phase_progress(release: ReleaseView, phase: PhaseView, now: datetime) -> st
         if rejected:
             gate_bits += f", {rejected} rejected"
         bits.append(gate_bits)
-    overdue = sum(is_overdue(i, now) for i in phase.items)
+    overdue, early = late_counts(release, phase.items, now)
     if overdue:
         bits.append(f":warning: {overdue} overdue")
+    if early:
+        bits.append(f"{early} {DUE_BEFORE_CREATION}")
     return " · ".join(bits)
 
 
@@ -261,7 +283,7 @@ def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tup
     for k, items in enumerate(parts, start=1):
         blocks: list[Block] = [header(_phase_header(phase, k, len(parts))), context(status)]
         for item in items:
-            blocks.extend(item_blocks(item, overdue=is_overdue(item, now), buttons=buttons))
+            blocks.extend(item_blocks(item, late=lateness(item, release, now), buttons=buttons))
         if not items:
             blocks.append(section("_No items in this phase._"))
         done, total = progress(phase.items)
@@ -340,9 +362,11 @@ def lifecycle_lines(release: ReleaseView) -> list[str]:
 
 
 def overview_text(release: ReleaseView, now: datetime) -> str:
-    overdue = sum(is_overdue(i, now) for i in release.items)
+    overdue, early = late_counts(release, release.items, now)
     workload = clip(one_line(release.workload), 200) if release.workload.strip() else "—"
     overdue_text = f":warning: {plural(overdue, 'item')} overdue" if overdue else "none"
+    if early:
+        overdue_text += f" · {plural(early, 'open item')} {DUE_BEFORE_CREATION}"
     return "\n".join(
         [
             f"*State:* {state_label(release.state)}",

@@ -12,9 +12,17 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from domain.model import ItemState, ItemView, ReleaseView, Subject
-from domain.policy import is_overdue
+from domain.policy import Lateness, lateness
 
-from .checklist import decision_text, lifecycle_lines, phase_progress_lines, release_title
+from .checklist import (
+    DUE_BEFORE_CREATION,
+    decision_text,
+    late_counts,
+    late_marker,
+    lifecycle_lines,
+    phase_progress_lines,
+    release_title,
+)
 from .common import (
     MAX_BLOCKS,
     TEXT_BUDGET,
@@ -70,12 +78,13 @@ def _title(item: ItemView) -> str:
     return f"*{clip(one_line(item.title), TITLE_MAX)}*"
 
 
-def _gate_line(item: ItemView, now: datetime) -> str:
+def _gate_line(release: ReleaseView, item: ItemView, now: datetime) -> str:
     if item.state is ItemState.PENDING:
         signers = role_names(item.approver_roles)
         line = f"⏳ {_title(item)} — sign-off: {signers} · due {slack_date(item.due_at)}"
-        if is_overdue(item, now):
-            line += " · :warning: *overdue*"
+        late = lateness(item, release, now)
+        if late is not None:
+            line += f" · {late_marker(late)}"
         return line
     icon = "⛔" if item.state is ItemState.REJECTED else "✅"
     # Lower-case only the leading verb: the mention and date token after it are case-sensitive.
@@ -99,21 +108,22 @@ def _gate_lines(release: ReleaseView, now: datetime) -> tuple[str, list[str]]:
         heading = "*Sign-offs* — none in this release's template"
     # Rejections first: they block the release and need someone's attention.
     ordered = rejected + pending + approved
-    return heading, [_gate_line(g, now) for g in ordered]
+    return heading, [_gate_line(release, g, now) for g in ordered]
 
 
 def _role_lines(release: ReleaseView) -> list[str]:
     return [f"*{role_names([key])}*: {holders_text(release.holders(key))}" for key in used_roles(release)]
 
 
-def _overdue(release: ReleaseView, now: datetime) -> list[ItemView]:
-    return sorted((i for i in release.items if is_overdue(i, now)), key=lambda i: (i.due_at, i.id))
+def _late(release: ReleaseView, now: datetime, kind: Lateness) -> list[ItemView]:
+    return sorted((i for i in release.items if lateness(i, release, now) is kind), key=lambda i: (i.due_at, i.id))
 
 
 def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rendered:
     items = release.items
     done, total = progress(items)
-    overdue = _overdue(release, now)
+    overdue = _late(release, now, Lateness.OVERDUE)
+    early = _late(release, now, Lateness.DUE_BEFORE_CREATION)
     workload = clip(one_line(release.workload), 200) if release.workload.strip() else "—"
 
     top: list[Block] = [
@@ -154,6 +164,18 @@ def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rend
             max_lines=OVERDUE_SHOWN,
         )
     ]
+    if early:
+        # A late start, listed apart from what slipped: still open, but nobody let it lapse.
+        overdue_blocks += [
+            section(t)
+            for t in pack_lines(
+                [f"• {_title(i)} — due {slack_date(i.due_at)}" for i in early],
+                heading=f"*Due before this release existed* — {plural(len(early), 'open item')}",
+                max_sections=1,
+                budget=budget_left // 8,
+                max_lines=OVERDUE_SHOWN,
+            )
+        ]
     role_blocks = [
         section(t)
         for t in pack_lines(
@@ -195,6 +217,8 @@ def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rend
         f"{release_title(release)} — {state_label(release.state)}: {done}/{total} items complete, "
         f"{len(overdue)} overdue"
     )
+    if early:
+        text += f", {len(early)} {DUE_BEFORE_CREATION}"
     return rendered(text, blocks)
 
 
@@ -234,9 +258,11 @@ def _list_line(release: ReleaseView, now: datetime) -> str:
         f"{state_label(release.state)} · {slack_window(release.cutover_start, release.cutover_end)} · "
         f"<#{release.channel_id}> · {done}/{total} ({percent(done, total)}%)"
     )
-    overdue = sum(is_overdue(i, now) for i in release.items)
+    overdue, early = late_counts(release, release.items, now)
     if overdue:
         line += f" · :warning: {overdue} overdue"
+    if early:
+        line += f" · {early} {DUE_BEFORE_CREATION}"
     return line
 
 

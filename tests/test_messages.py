@@ -561,6 +561,89 @@ def test_status_of_a_huge_release_fits() -> None:
     assert re.search(r"_\+\d+ more sign-offs: see the checklist thread_", body)
 
 
+# --- a release created after some items were due -----------------------------------------------
+
+CREATED = CUTOVER - timedelta(days=10)
+# Created ten days before its window with every item open: the eight communication items the template
+# wants 14 to 10 days ahead were due already; a minute later nothing has slipped.
+FRESH = make_release(
+    created_at=CREATED,
+    phases=tuple(
+        replace(p, items=tuple(replace(i, state=ItemState.PENDING, decided_by=None, decided_at=None) for i in p.items))
+        for p in make_release().phases
+    ),
+)
+A_MINUTE_IN = CREATED + timedelta(minutes=1)
+LATER = NOW  # eight days on: the other four communication items and all fourteen test items slipped
+
+
+def _summary(now: datetime) -> str:
+    return texts(summary_message(FRESH, now).blocks)
+
+
+def _phase(now: datetime) -> str:
+    (part,) = phase_messages(FRESH, FRESH.phases[0], now)
+    return texts(part.blocks)
+
+
+def _status(now: datetime) -> str:
+    return texts(status_message(FRESH, now, command=CMD).blocks)
+
+
+def _listing(now: datetime) -> str:
+    return texts(release_list_message([FRESH], now, command=CMD).blocks)
+
+
+# (what, when, what the person sees, what they must not see)
+LATE_START: list[tuple[Any, datetime, list[str], list[str]]] = [
+    (_summary, A_MINUTE_IN, ["*Overdue:* none · 8 open items due before this release existed"], [":warning:"]),
+    (
+        _phase,
+        A_MINUTE_IN,
+        ["*REL-3* · 0/12 done · sign-offs: 0/3 approved, 3 pending · 8 due before this release existed"],
+        [":warning:"],
+    ),
+    (_phase, A_MINUTE_IN, ["Due <!date^", "· due before this release existed"], ["*overdue*"]),
+    (
+        _status,
+        A_MINUTE_IN,
+        [
+            "*Overdue* — nothing overdue",
+            "*Due before this release existed* — 8 open items",
+            "· due before this release existed",
+        ],
+        [":warning:"],
+    ),
+    (_listing, A_MINUTE_IN, ["· 8 due before this release existed"], [":warning:"]),
+    (_summary, LATER, ["*Overdue:* :warning: 18 items overdue · 8 open items due before this release existed"], []),
+    (_phase, LATER, [":warning: 4 overdue · 8 due before this release existed"], []),
+    (_status, LATER, ["*Overdue* — 18 items", "*Due before this release existed* — 8 open items"], []),
+    (_listing, LATER, [":warning: 18 overdue · 8 due before this release existed"], []),
+]
+
+
+@pytest.mark.parametrize(
+    ("view", "now", "shown", "absent"),
+    LATE_START,
+    ids=[f"{row[0].__name__[1:]}-{'later' if row[1] == LATER else 'new'}-{n}" for n, row in enumerate(LATE_START)],
+)
+def test_items_due_before_the_release_existed_are_no_alarm(
+    view: Any, now: datetime, shown: list[str], absent: list[str]
+) -> None:
+    body = view(now)
+    for fragment in shown:
+        assert fragment in body
+    for fragment in absent:
+        assert fragment not in body
+
+
+def test_late_start_items_stay_listed_apart_in_status() -> None:
+    body = _status(LATER)
+    early = body[body.index("*Due before this release existed*") :]
+    assert early.count("• *Task") + early.count("• *Sign-off") == 8
+    assert "Task 9 of communicate" not in early  # due after creation: it is overdue, not a late start
+
+
 def test_roles_message_counts_duties() -> None:
     msg = roles_message(make_release(), command=CMD)
     assert_message_ok(msg)

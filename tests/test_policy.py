@@ -15,11 +15,14 @@ from domain.model import (
     SubjectKind,
 )
 from domain.policy import (
+    Lateness,
     NotApplicable,
+    due_before_creation,
     groups_to_resolve,
     is_overdue,
     item_actions,
     judge,
+    lateness,
     may_manage,
     next_state,
     roles_of,
@@ -135,6 +138,32 @@ def test_overdue_means_pending_past_due() -> None:
     for decided in (ItemState.DONE, ItemState.APPROVED, ItemState.REJECTED):
         # A rejected gate shows as rejected, with its reason; it is not counted again as overdue.
         assert not is_overdue(replace(GATE, state=decided), T0), decided
+
+
+# A release created ten days before its window: TASK (due T-16d) and GATE (due T-14d) were due already.
+CREATED = T0 - timedelta(days=10)
+# (item due, state, now, lateness)
+LATENESS: list[tuple[timedelta, ItemState, datetime, Lateness | None]] = [
+    (-timedelta(days=21), ItemState.PENDING, CREATED, Lateness.DUE_BEFORE_CREATION),
+    (-timedelta(days=21), ItemState.PENDING, T0, Lateness.DUE_BEFORE_CREATION),  # still a late start later on
+    (-timedelta(days=10), ItemState.PENDING, CREATED + timedelta(minutes=1), Lateness.DUE_BEFORE_CREATION),
+    (-timedelta(days=9), ItemState.PENDING, CREATED, None),  # not due yet
+    (-timedelta(days=9), ItemState.PENDING, T0 - timedelta(days=8), Lateness.OVERDUE),  # slipped after creation
+    (-timedelta(days=21), ItemState.DONE, T0, None),
+    (-timedelta(days=21), ItemState.APPROVED, T0, None),
+    (-timedelta(days=21), ItemState.REJECTED, T0, None),  # shown as rejected, not as late
+    (timedelta(hours=2), ItemState.PENDING, T0 + timedelta(hours=3), Lateness.OVERDUE),
+]
+
+
+@pytest.mark.parametrize(("due", "state", "now", "expected"), LATENESS)
+def test_items_due_before_the_release_existed_are_a_late_start(
+    due: timedelta, state: ItemState, now: datetime, expected: Lateness | None
+) -> None:
+    r = replace(release(), created_at=CREATED)
+    item = replace(GATE, due_at=T0 + due, state=state)
+    assert lateness(item, r, now) is expected
+    assert due_before_creation(item, r) is (T0 + due <= CREATED)
 
 
 ITEM_STATES = tuple(ItemState)

@@ -33,6 +33,7 @@ from bot.commands.usage import help_overview, usage_for
 from bot.slack.replies import payload
 from domain.announcements import AnnouncementKind, DeliveryState, NoticeKey, StakeholderChannel
 from domain.model import Assignment, ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+from domain.policy import Lateness
 from domain.retro import SurveyState, SurveyView, summarize
 from domain.template import SurveyQuestion
 from messages import (
@@ -163,6 +164,12 @@ def item_in(state: ItemState, gate: bool) -> ItemView:
     )
 
 
+def pending(phases: tuple[PhaseView, ...]) -> tuple[PhaseView, ...]:
+    """The phases with every item still open, as in a release just created."""
+    fresh = {"state": ItemState.PENDING, "decided_by": None, "decided_at": None, "reason": None}
+    return tuple(replace(p, items=tuple(replace(i, **fresh) for i in p.items)) for p in phases)
+
+
 def missing_gates(release: ReleaseView) -> list[ItemView]:
     return [i for i in release.items if i.is_gate and i.state is not ItemState.APPROVED]
 
@@ -206,12 +213,21 @@ def _checklist_cases() -> Iterator[Case]:
     item_states = {False: (ItemState.PENDING, ItemState.DONE), True: (ItemState.PENDING, *GATE_DECISIONS)}
     for gate, states in item_states.items():
         for item_state in states:
-            for overdue in (False, True):
-                label = f"{'gate' if gate else 'task'}-{item_state.value}{'-overdue' if overdue else ''}"
+            for late in (None, *Lateness):
+                label = f"{'gate' if gate else 'task'}-{item_state.value}{f'-{late.value}' if late else ''}"
                 item = item_in(item_state, gate)
-                yield Case(f"item_blocks[{label}]", partial(checklist.item_blocks, item, overdue=overdue))
+                yield Case(f"item_blocks[{label}]", partial(checklist.item_blocks, item, late=late))
     frozen = item_in(ItemState.REJECTED, True)
-    yield Case("item_blocks[frozen-no-buttons]", partial(checklist.item_blocks, frozen, overdue=True, buttons=False))
+    yield Case(
+        "item_blocks[frozen-no-buttons]",
+        partial(checklist.item_blocks, frozen, late=Lateness.OVERDUE, buttons=False),
+    )
+    # Created ten days before its window: the items the template wants weeks ahead were due already.
+    late_start = make_release(created_at=CUTOVER - timedelta(days=10), phases=pending(RELEASE.phases))
+    a_minute_in = CUTOVER - timedelta(days=10) + timedelta(minutes=1)
+    yield Case("summary[late-start]", partial(checklist.summary_message, late_start, a_minute_in))
+    yield Case("status[late-start]", partial(status.status_message, late_start, NOW, command=COMMAND))
+    yield Case("phase_messages[late-start]", partial(checklist.phase_messages, late_start, late_start.phases[0], NOW))
     for state in (ReleaseState.PLANNING, ReleaseState.READY, ReleaseState.CUTTING_OVER):
         yield Case(f"lifecycle_actions[{state.value}]", partial(checklist.lifecycle_actions, release_in(state)))
     yield Case("roles", partial(status.roles_message, RELEASE, command=COMMAND))
