@@ -55,7 +55,7 @@ async def set_channel(c: Components, who: Actor, release: ReleaseView, cmd: SetC
 
 
 async def move(c: Components, who: Actor, release: ReleaseView, cmd: Move, reply: Reply) -> None:
-    usage = usage_for("move", c.settings.slash_command)
+    usage = usage_for("move", c.settings.slash_command, today=utcnow())
     if refusal := await manager_refusal(c.directory, release, who.user_id, "move the window of"):
         await reply(refusal)
         return
@@ -131,7 +131,7 @@ async def _replan(
 
 async def announce(c: Components, who: Actor, release: ReleaseView, cmd: Announce, reply: Reply) -> None:
     command = c.settings.slash_command
-    usage = usage_for("announce", command)
+    usage = usage_for("announce", command, today=utcnow())
     if refusal := await manager_refusal(c.directory, release, who.user_id, "announce for"):
         await reply(refusal)
         return

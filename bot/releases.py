@@ -108,7 +108,7 @@ async def open_new_release_form(c: Components, who: Actor, _release: None, _cmd:
 
 
 async def create_from_text(c: Components, who: Actor, _release: None, cmd: NewRelease, reply: Reply) -> None:
-    usage = usage_for("new", c.settings.slash_command)
+    usage = usage_for("new", c.settings.slash_command, today=utcnow())
     if not who.channel_id.startswith(("C", "G")):
         await reply(
             usage_error_message(
@@ -160,7 +160,7 @@ async def create(
         problem = check_window(start_utc, duration)
         end_utc = start_utc + duration
     if problem or start_utc is None or end_utc is None:
-        await reply(usage_error_message(problem or "", usage_for("new", c.settings.slash_command)))
+        await reply(usage_error_message(problem or "", usage_for("new", c.settings.slash_command, today=utcnow())))
         return
     release = await store.create_release(
         c.sessions,

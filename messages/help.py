@@ -72,15 +72,15 @@ def help_message(overview: str, *, command: str) -> Rendered:
 
 
 def usage_error_message(message: str, usage: str) -> Rendered:
-    """``message`` says what was wrong; ``usage`` (one or more lines) goes into a code block."""
+    """``message`` says what was wrong; ``usage`` (one or more lines) goes into a code block, and no
+    block at all when it is empty (an unknown word whose message points to ``help``)."""
     # Inside a code block backticks show literally and a stray ``` would end it early, so the
     # usage's own code spans are dropped.
     usage_text = cut_markup(sanitize_mrkdwn(usage.replace("`", "").strip()), SECTION_TEXT_MAX - 20)
     problem = cut_markup(sanitize_mrkdwn(message.strip()), SECTION_TEXT_MAX - 20)
-    blocks = [
-        section(f":warning: *{problem}*"),
-        section(f"*Usage*\n```{usage_text}```"),
-    ]
+    blocks = [section(f":warning: *{problem}*")]
+    if usage_text:
+        blocks.append(section(f"*Usage*\n```{usage_text}```"))
     return rendered(f":warning: {cut_markup(sanitize_mrkdwn(one_line(message)), 2000)}", blocks)
 
 

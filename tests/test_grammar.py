@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.commands.parser import parse
+from bot.commands import parser, usage
 from bot.commands.types import (
     Announce,
     Assign,
     Cancel,
+    Command,
     CutoverCommand,
     Help,
     ListReleases,
@@ -24,10 +26,27 @@ from bot.commands.types import (
     Unassign,
     UsageError,
 )
-from bot.commands.usage import VERBS, help_overview, usage_for
+from bot.commands.usage import VERBS, ExampleDates
 from domain.model import Subject, SubjectKind
 from domain.roles import ROLES_BY_KEY
 from domain.timeparse import UnknownZoneError, parse_datetime, to_utc
+
+# Examples in answers are dated from the day they are shown; these tests show them on this day.
+TODAY = date(2026, 11, 7)
+SOON = ExampleDates.after(TODAY)  # cutover 2026-12-05 22:00, moved 2026-12-12 22:00, notice 2026-12-04 09:00
+
+
+def parse(text: str, command: str = "/release") -> Command:
+    return parser.parse(text, command, today=TODAY)
+
+
+def usage_for(verb: str, command: str = "/release") -> str:
+    return usage.usage_for(verb, command, today=TODAY)
+
+
+def help_overview(command: str = "/release") -> str:
+    return usage.help_overview(command, today=TODAY)
+
 
 CUT = "--cutover 2026-12-05T22:00"
 ALICE = Subject(SubjectKind.USER, "U012ABC")
@@ -36,14 +55,15 @@ TEAM = Subject(SubjectKind.GROUP, "S012AB")
 
 # --- malformed input -----------------------------------------------------------------------------
 
-# (text, distinctive message fragment, verb whose usage must be attached; None = the overview)
+# (text, distinctive message fragment, verb whose usage must be attached; None = none, the message says enough)
 BAD: list[tuple[str, str, str | None]] = [
-    # verbs
-    ("stauts", "`stauts` is not a `/release` command. Did you mean `status`?", None),
-    ("asign pm <@U012ABC>", "Did you mean `assign`?", None),
-    ("lst", "Did you mean `list`?", None),
-    ("frobnicate", "`frobnicate` is not a `/release` command. See `/release help`.", None),
-    ("REL-5", "To see a release, use `/release status REL-5`", None),
+    # verbs: a typo gets the likely verb's usage, not the whole overview
+    ("stauts", "`stauts` is not a `/release` command. Did you mean `status`?", "status"),
+    ("asign pm <@U012ABC>", "Did you mean `assign`?", "assign"),
+    ("asign wbo @wanda", "`asign` is not a `/release` command. Did you mean `assign`?", "assign"),
+    ("lst", "Did you mean `list`?", "list"),
+    ("frobnicate", "`frobnicate` is not a `/release` command. `/release help` lists every command.", None),
+    ("REL-5", "To see a release, use `/release status REL-5`", "status"),
     ("help frobnicate", "There is no help on `frobnicate`", "help"),
     ("help stauts", "Did you mean `status`?", "help"),
     ("help new assign", "Unexpected `assign`", "help"),
@@ -194,7 +214,7 @@ def test_malformed_input(text: str, fragment: str, verb: str | None) -> None:
     error = info.value
     assert fragment in error.message
     assert str(error) == error.message
-    assert error.usage == (usage_for(verb) if verb else help_overview())
+    assert error.usage == (usage_for(verb) if verb else "")
     # One or two sentences, one line: it goes in front of the usage block.
     assert "\n" not in error.message
     assert error.message.count(". ") <= 2
@@ -229,6 +249,83 @@ def test_usage_uses_configured_command() -> None:
     with pytest.raises(UsageError) as info:
         parse("assign pm", command="/cutover")
     assert info.value.usage.startswith("Usage: `/cutover assign <role>")
+
+
+# --- what a mistyped verb answers -------------------------------------------------------------------
+
+# (text, what the person reads, whether a usage block follows: the likely verb's, never the whole help)
+TYPOS: list[tuple[str, list[str], str | None]] = [
+    ("asign wbo @wanda", [":warning: *`asign` is not a `/release` command. Did you mean `assign`?*"], "assign"),
+    ("stauts REL-3", ["Did you mean `status`?"], "status"),
+    ("schedul", ["Did you mean `schedule`?"], "schedule"),
+    ("REL-5", ["To see a release, use `/release status REL-5`"], "status"),
+    ("frobnicate", ["`frobnicate` is not a `/release` command. `/release help` lists every command."], None),
+    ("x" * 2001, ["The text is 2,001 characters long; the limit is 2,000."], None),
+]
+
+
+@pytest.mark.parametrize(("text", "shown", "verb"), TYPOS, ids=[t[0][:20] for t in TYPOS])
+def test_a_typo_answers_the_suggestion_and_that_verbs_usage_only(text: str, shown: list[str], verb: str | None) -> None:
+    from messages.help import usage_error_message
+
+    with pytest.raises(UsageError) as info:
+        parse(text)
+    out = usage_error_message(info.value.message, info.value.usage).payload()
+    sections = [b["text"]["text"] for b in out["blocks"]]
+    for fragment in shown:
+        assert fragment in sections[0]
+    if verb is None:
+        assert len(sections) == 1  # no usage block: the message points to help
+        return
+    (usage_block,) = sections[1:]
+    assert usage_block.startswith(f"*Usage*\n```Usage: /release {verb}")
+    code = usage_block.split("```")[1]
+    assert "*" not in code  # no bold markers shown literally inside the code block
+    assert len(code.splitlines()) <= 5
+    assert [v for v in VERBS if f"/release {v} " in code and not v.startswith(verb)] == []
+
+
+# --- examples are dated from today -------------------------------------------------------------------
+
+# (the day the example is shown, the example `new` shows, the example `move` shows, the example `announce` shows)
+EXAMPLE_DAYS: list[tuple[date, str, str, str]] = [
+    (TODAY, "--cutover 2026-12-05 22:00", "--cutover 2026-12-12 22:00", "at 2026-12-04 09:00"),
+    (date(2027, 3, 1), "--cutover 2027-03-29 22:00", "--cutover 2027-04-05 22:00", "at 2027-03-28 09:00"),
+    (date(2028, 2, 1), "--cutover 2028-02-29 22:00", "--cutover 2028-03-07 22:00", "at 2028-02-28 09:00"),
+    # The callers pass utcnow(): only its date counts.
+    (
+        datetime(2030, 12, 20, 23, 59, tzinfo=UTC),
+        "--cutover 2031-01-17 22:00",
+        "--cutover 2031-01-24 22:00",
+        "at 2031-01-16 09:00",
+    ),
+]
+
+
+@pytest.mark.parametrize(("today", "new", "move", "announce"), EXAMPLE_DAYS, ids=[str(d[0])[:10] for d in EXAMPLE_DAYS])
+def test_examples_are_dated_from_today(today: date, new: str, move: str, announce: str) -> None:
+    overview = usage.help_overview("/release", today=today)
+    for verb, example in (("new", new), ("move", move), ("announce", announce)):
+        shown = usage.usage_for(verb, "/release", today=today)
+        assert f"Example: `/release {verb} " in shown and example in shown
+        assert example in overview
+    assert f"Dates: `{new.removeprefix('--cutover ')}` (your Slack time zone)" in overview
+
+
+@pytest.mark.parametrize("today", [date(2026, 1, 1), date(2027, 6, 30), date(2029, 12, 31)])
+def test_no_example_or_hint_is_ever_in_the_past(today: date) -> None:
+    """Every date an answer suggests typing is weeks after the day it is shown, in any time zone."""
+    shown = [
+        usage.help_overview("/release", today=today),
+        *(usage.usage_for(v, "/release", today=today) for v in VERBS),
+    ]
+    for text in ("new Payroll", "move", "announce it", "announce it at", "new Payroll --cutover"):
+        with pytest.raises(UsageError) as info:
+            parser.parse(text, today=today)
+        shown.append(info.value.message)
+    found = [date.fromisoformat(d) for text in shown for d in re.findall(r"\d{4}-\d{2}-\d{2}", text)]
+    assert len(found) >= 8
+    assert all(timedelta(weeks=3) < d - today < timedelta(days=730) for d in found), found
 
 
 # --- injection-like names --------------------------------------------------------------------------

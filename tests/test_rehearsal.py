@@ -69,9 +69,9 @@ def test_item_due_dates_scale_outside_the_window_only() -> None:
 
 
 def test_grammar_rehearsal() -> None:
-    cmd = parse("new Payroll dry run --rehearsal 60")
+    cmd = parse("new Payroll dry run --rehearsal 60", today=NOW)
     assert cmd == NewRelease("Payroll dry run", None, None, None, rehearsal=60)
-    cmd = parse("new Payroll --cutover 2026-12-05 22:00 --duration 2h --rehearsal x120")
+    cmd = parse("new Payroll --cutover 2026-12-05 22:00 --duration 2h --rehearsal x120", today=NOW)
     assert isinstance(cmd, NewRelease) and cmd.rehearsal == 120 and cmd.cutover is not None
 
 
@@ -89,7 +89,7 @@ def test_grammar_rehearsal() -> None:
 )
 def test_grammar_rehearsal_errors(text: str, expected: str) -> None:
     with pytest.raises(UsageError) as e:
-        parse(text)
+        parse(text, today=NOW)
     assert expected in str(e.value.message if hasattr(e.value, "message") else e.value)
 
 

@@ -176,7 +176,7 @@ def missing_gates(release: ReleaseView) -> list[ItemView]:
 
 def usage_error() -> UsageError:
     try:
-        parse("assign", COMMAND)
+        parse("assign", COMMAND, today=NOW)
     except UsageError as e:
         return e
     raise AssertionError("`assign` without arguments must be a usage error")
@@ -240,10 +240,15 @@ def _checklist_cases() -> Iterator[Case]:
 
 
 def _help_and_modal_cases() -> Iterator[Case]:
-    yield Case("help[overview]", partial(help.help_message, help_overview(COMMAND), command=COMMAND))
-    yield Case("help[topic]", partial(help.help_message, usage_for("announce", COMMAND), command=COMMAND))
+    yield Case("help[overview]", partial(help.help_message, help_overview(COMMAND, today=NOW), command=COMMAND))
+    topic = usage_for("announce", COMMAND, today=NOW)
+    yield Case("help[topic]", partial(help.help_message, topic, command=COMMAND))
     error = usage_error()
     yield Case("usage_error[parse]", partial(help.usage_error_message, error.message, error.usage))
+    yield Case(
+        "usage_error[no-usage]",
+        partial(help.usage_error_message, f"`frobnicate` is not a `{COMMAND}` command. See `{COMMAND} help`.", ""),
+    )
     notice = (
         f"<@{U_WBO.id}> now holds *Workload Business Owner* in <#C0REL3> from {slack_date(CUTOVER)} <!channel> & co"
     )

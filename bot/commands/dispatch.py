@@ -46,7 +46,9 @@ class Route:
 
 async def _help(c: Components, _who: Actor, _release: None, cmd: t.Help) -> Rendered:
     command = c.settings.slash_command
-    return help_message(usage_for(cmd.topic, command) if cmd.topic else help_overview(command), command=command)
+    today = utcnow()
+    shown = usage_for(cmd.topic, command, today=today) if cmd.topic else help_overview(command, today=today)
+    return help_message(shown, command=command)
 
 
 async def _list(c: Components, who: Actor, _release: None, _cmd: t.ListReleases) -> Rendered:
@@ -93,7 +95,7 @@ def register(app: AsyncApp, c: Components) -> None:
         ack: AsyncAck, body: dict[str, Any], command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
         try:
-            cmd = parse(str(command.get("text") or ""), slash)
+            cmd = parse(str(command.get("text") or ""), slash, today=utcnow())
         except t.UsageError as e:
             await ack(**ephemeral(usage_error_message(e.message, e.usage)))
             return
@@ -106,7 +108,7 @@ def register(app: AsyncApp, c: Components) -> None:
                     release_id = await releases.resolve_release(session, who, getattr(cmd, "release", None), slash)
                     release = await load_release_view(session, release_id)
             except releases.ReleaseNotFound as e:
-                await ack(**ephemeral(usage_error_message(str(e), usage_for(route.verb, slash))))
+                await ack(**ephemeral(usage_error_message(str(e), usage_for(route.verb, slash, today=utcnow()))))
                 return
             assert release is not None
             bind(release=release.key)

@@ -1,7 +1,8 @@
 """The `/release` command language: text in, a typed command or a `UsageError` out.
 
-Pure: no Slack, no database, no clock. The dispatcher calls `parse(text, command=settings.slash_command)`
-and either runs the command or shows `UsageError.message` plus `UsageError.usage` ephemerally.
+Pure: no Slack, no database, no clock. The dispatcher calls
+`parse(text, command=settings.slash_command, today=utcnow())` and either runs the command or shows
+`UsageError.message` plus `UsageError.usage` ephemerally. `today` only dates the examples in answers.
 
 Text arrives as Slack sends it with `should_escape: true`: mentions are markup (`<@U…>`,
 `<!subteam^S…>`), and literal `&`, `<`, `>` typed by the user are entities (`&amp;`, `&lt;`, `&gt;`).
@@ -16,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar, cast
 
 from bot.commands.types import (
@@ -42,7 +44,7 @@ from bot.commands.types import (
     Unassign,
     UsageError,
 )
-from bot.commands.usage import DEFAULT_COMMAND, VERBS, help_overview, usage_for
+from bot.commands.usage import DEFAULT_COMMAND, VERBS, ExampleDates, usage_for
 from domain.limits import (
     ANNOUNCEMENT_TEXT_MAX,
     COMMAND_TEXT_MAX,
@@ -132,17 +134,21 @@ def _bad_char(text: str) -> str | None:
 # --- the parser ----------------------------------------------------------------------------------
 
 
-def parse(text: str, command: str = DEFAULT_COMMAND) -> Command:
-    """The command that `text` (what follows the slash command) asks for."""
-    return _Parser(command).parse(text)
+def parse(text: str, command: str = DEFAULT_COMMAND, *, today: date) -> Command:
+    """The command that `text` (what follows the slash command) asks for; examples in errors follow `today`."""
+    return _Parser(command, today).parse(text)
 
 
 class _Parser:
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, today: date) -> None:
         self.command = command
+        self.today = today
+        self.dates = ExampleDates.after(today)
 
     def fail(self, verb: str | None, message: str) -> UsageError:
-        usage = usage_for(verb, self.command) if verb else help_overview(self.command)
+        """An error about `verb` carries its usage; one about no verb in particular carries none (the
+        message points to `help`: the whole overview is too much to read past a typo)."""
+        usage = usage_for(verb, self.command, today=self.today) if verb else ""
         return UsageError(message, usage)
 
     def parse(self, text: str) -> Command:
@@ -189,13 +195,12 @@ class _Parser:
         message = f"`{_show(word)}` is not a `{self.command}` command."
         if _REF.fullmatch(word):
             message += f" To see a release, use `{self.command} status {_show(word.upper())}`."
-        else:
-            close = difflib.get_close_matches(word.lower(), VERBS, n=1, cutoff=0.6)
-            if close:
-                message += f" Did you mean `{close[0]}`?"
-            else:
-                message += f" See `{self.command} help`."
-        return self.fail(None, message)
+            return self.fail("status", message)
+        close = difflib.get_close_matches(word.lower(), VERBS, n=1, cutoff=0.6)
+        if close:
+            # The likely verb's usage, not every verb's: the person knows what they wanted.
+            return self.fail(close[0], message + f" Did you mean `{close[0]}`?")
+        return self.fail(None, message + f" `{self.command} help` lists every command.")
 
     def no_more(self, verb: str, args: Sequence[_Token]) -> None:
         if args:
@@ -266,7 +271,8 @@ class _Parser:
         rehearsal = self.rehearsal(values["rehearsal"]) if "rehearsal" in values else None
         if "cutover" not in values and rehearsal is None:
             raise self.fail(
-                "new", "`new` needs `--cutover <datetime>`, when the cutover window starts, e.g. `2026-12-05 22:00`."
+                "new",
+                f"`new` needs `--cutover <datetime>`, when the cutover window starts, e.g. `{self.dates.cutover}`.",
             )
         cutover = self.timed("new", parse_datetime, values["cutover"]) if "cutover" in values else None
         duration = self.timed("new", parse_duration, values["duration"]) if "duration" in values else None
@@ -324,7 +330,8 @@ class _Parser:
                 words.append(rest[i].text)
                 i += 1
             if not words:
-                raise self.fail(verb, f"`{shown}` needs a value, e.g. `{shown} {_EXAMPLE_VALUES[key]}`.")
+                example = self.dates.cutover if key == "cutover" else _EXAMPLE_VALUES[key]
+                raise self.fail(verb, f"`{shown}` needs a value, e.g. `{shown} {example}`.")
             if key == "cutover":
                 # A date and a time typed as two words, then possibly an offset typed as a third.
                 if (
@@ -519,7 +526,7 @@ class _Parser:
         values = self.options(verb, args, _MOVE_OPTIONS, stray)
         if "cutover" not in values:
             raise self.fail(
-                verb, "`move` needs `--cutover <datetime>`, the new start of the window, e.g. `2026-12-12 22:00`."
+                verb, f"`move` needs `--cutover <datetime>`, the new start of the window, e.g. `{self.dates.moved}`."
             )
         cutover = self.timed(verb, parse_datetime, values["cutover"])
         duration = self.timed(verb, parse_duration, values["duration"]) if "duration" in values else None
@@ -551,11 +558,12 @@ class _Parser:
                 raise self.fail(verb, f"Unexpected `{_show(args[1].text)}` before `at`: give one audience or channel.")
             raise self.fail(
                 verb,
-                f"Put `at` and the time after `{shown_target}`, e.g. `announce {shown_target} at 2026-12-04 09:00 …`.",
+                f"Put `at` and the time after `{shown_target}`, "
+                f"e.g. `announce {shown_target} at {self.dates.notice} …`.",
             )
         rest = args[2:]
         if not rest:
-            raise self.fail(verb, "`at` needs a date and time, e.g. `2026-12-04 09:00`.")
+            raise self.fail(verb, f"`at` needs a date and time, e.g. `{self.dates.notice}`.")
         words = [rest[0].text]
         i = 1
         # Unlike `new`, words follow the time here, so a word joins the date only when it can be part of it.
@@ -758,8 +766,7 @@ def _has_offset(text: str) -> bool:
 _MOVE_OPTIONS = ("cutover", "duration")
 _AUDIENCE_LIST = ", ".join(f"`{a}`" for a in AUDIENCES)
 
-_EXAMPLE_VALUES = {
-    "cutover": "2026-12-05 22:00",
+_EXAMPLE_VALUES = {  # `--cutover` takes a date from `ExampleDates`
     "duration": "4h",
     "template": "caf-migration-release",
     "rehearsal": "60",

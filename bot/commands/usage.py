@@ -2,11 +2,15 @@
 
 The parser attaches a verb's usage to every error about it; `help` shows them all. `{command}` is
 the configured slash command (SLASH_COMMAND), never a literal `/release`.
+
+Examples are typed as shown, so their dates are computed from the day they are shown (`today`, which
+the caller reads from its clock): a fixed date would one day be refused as in the past.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from domain.limits import CUTOVER_REASON_MAX, CUTOVER_REASON_MIN
 from domain.template import AUDIENCES
@@ -18,7 +22,7 @@ DEFAULT_COMMAND = "/release"
 class _Verb:
     syntax: str  # after the command name
     summary: str
-    example: str  # after the command name
+    example: str  # after the command name; `{cutover}`, `{moved}` and `{notice}` are example dates
     note: str = ""  # an extra usage line; `{command}` is replaced
     forms: tuple[str, ...] = ()  # when set, the usage lists these full forms instead of `syntax`
 
@@ -28,7 +32,7 @@ _VERBS: dict[str, _Verb] = {
     "new": _Verb(
         "new <name> --cutover <datetime> [--duration <dur>] [--template <key>] [--rehearsal <factor>]",
         "create a release (`new` alone opens a form)",
-        "new Payroll to Azure --cutover 2026-12-05 22:00 --duration 4h",
+        "new Payroll to Azure --cutover {cutover} --duration 4h",
         note="`{command} new` alone opens a form. `--rehearsal 60` plays the whole plan 60× faster "
         "(an hour of plan in a minute), announcements marked REHEARSAL and posted here only; "
         "`--cutover` is then optional.",
@@ -53,13 +57,13 @@ _VERBS: dict[str, _Verb] = {
     "move": _Verb(
         "move --cutover <datetime> [--duration <dur>] [REL-n]",
         "move the cutover window (planned announcements move with it)",
-        "move --cutover 2026-12-12 22:00 REL-3",
+        "move --cutover {moved} REL-3",
         note="Without `--duration` the window keeps its length.",
     ),
     "announce": _Verb(
         "announce <audience|#channel> at <datetime> <text> [REL-n]",
         "schedule an extra announcement",
-        "announce it at 2026-12-04 09:00 Final runbook is in the channel",
+        "announce it at {notice} Final runbook is in the channel",
         note="Audiences: " + ", ".join(AUDIENCES) + ", or a channel picked with #. "
         "`@channel`, `@here` and `@everyone` are not allowed in the text.",
     ),
@@ -84,30 +88,60 @@ _VERBS: dict[str, _Verb] = {
 }
 VERBS: tuple[str, ...] = tuple(_VERBS)
 
+EXAMPLE_LEAD = timedelta(weeks=4)  # far enough ahead for every example to be in the future
 
-def usage_for(verb: str, command: str = DEFAULT_COMMAND) -> str:
-    """The usage line and an example for `verb` (KeyError if it is not a verb)."""
+
+@dataclass(frozen=True)
+class ExampleDates:
+    """Dates for examples, a few weeks after the day they are shown: a cutover window at 22:00, the
+    window moved a week later, and an announcement the morning before the cutover."""
+
+    cutover: str  # `2027-01-02 22:00`
+    cutover_utc: str  # the same with an offset: `2027-01-02T22:00Z`
+    moved: str
+    notice: str
+
+    @classmethod
+    def after(cls, today: date) -> ExampleDates:
+        """``today`` may be a datetime (``utcnow()``): only its date counts."""
+        day = date(today.year, today.month, today.day) + EXAMPLE_LEAD
+        return cls(
+            cutover=f"{day:%Y-%m-%d} 22:00",
+            cutover_utc=f"{day:%Y-%m-%d}T22:00Z",
+            moved=f"{day + timedelta(days=7):%Y-%m-%d} 22:00",
+            notice=f"{day - timedelta(days=1):%Y-%m-%d} 09:00",
+        )
+
+
+def _example(spec: _Verb, today: date) -> str:
+    dates = ExampleDates.after(today)
+    return spec.example.format(cutover=dates.cutover, moved=dates.moved, notice=dates.notice)
+
+
+def usage_for(verb: str, command: str = DEFAULT_COMMAND, *, today: date) -> str:
+    """The usage line and an example for `verb` (KeyError if it is not a verb); example dates follow `today`."""
     spec = _VERBS[verb]
     first, *more = spec.forms or (spec.syntax,)
     lines = [f"Usage: `{command} {first}`", *(f"       `{command} {form}`" for form in more)]
     if spec.note:
         lines.append(spec.note.replace("{command}", command))
-    lines.append(f"Example: `{command} {spec.example}`")
+    lines.append(f"Example: `{command} {_example(spec, today)}`")
     return "\n".join(lines)
 
 
-def help_overview(command: str = DEFAULT_COMMAND) -> str:
+def help_overview(command: str = DEFAULT_COMMAND, *, today: date) -> str:
     """The `/release help` answer: every verb with an example, then the shared argument forms."""
+    dates = ExampleDates.after(today)
 
     def line(s: _Verb) -> str:
-        return f"• `{command} {s.syntax}` — {s.summary}, e.g. `{command} {s.example}`"
+        return f"• `{command} {s.syntax}` — {s.summary}, e.g. `{command} {_example(s, today)}`"
 
     return "\n".join(
         [
             f"*`{command}` commands*",
             *(line(s) for s in _VERBS.values()),
             "Release keys look like `REL-3`; inside a release's channel you can leave them out.",
-            "Dates: `2026-12-05 22:00` (your Slack time zone) or with an offset, e.g. `2026-12-05T22:00Z`. "
+            f"Dates: `{dates.cutover}` (your Slack time zone) or with an offset, e.g. `{dates.cutover_utc}`. "
             "Durations: `90m`, `4h`, `1d`.",
             "Roles: a slug such as `workload-business-owner`, an alias such as `wbo`, or an unambiguous prefix. "
             "Pick people and groups from Slack's @ autocomplete.",
