@@ -164,6 +164,21 @@ BAD: list[tuple[str, str, str | None]] = [
     ("channel it <!channel>", "`&lt;!channel&gt;` notifies everyone", "channel"),
     ("channel it <#C012AB> <#C034CD>", "give one channel per audience", "channel"),
     ("channel it support <#C012AB>", "Unexpected `support` after `it`: give one audience", "channel"),
+    # a channel name typed without #: Slack sends plain text, so say that, and what to type
+    (
+        "channel support business-users",
+        "`business-users` is not a channel link: type # and pick it from Slack's autocomplete list, "
+        "as in `/release channel support #business-users`.",
+        "channel",
+    ),
+    ("channel Business-Users support REL-3", "as in `/release channel support #business-users`", "channel"),
+    (
+        "channel it ops-runbook <#C012AB>",
+        "Unexpected `ops-runbook`: `channel` takes an audience, a #channel",
+        "channel",
+    ),
+    ("channel it news! ", "Unexpected `news!`", "channel"),
+    ("channel news", "`news` is not an audience. Audiences:", "channel"),
     ("channel it <#C012AB> REL-1 REL-2", "Two release keys, `REL-1` and `REL-2`", "channel"),
     ("channel it <#C012AB> REL-0", "release numbers start at 1", "channel"),
     # schedule
@@ -191,6 +206,12 @@ BAD: list[tuple[str, str, str | None]] = [
     ("announce business it at 2026-12-04 09:00 Hi", "Unexpected `it` before `at`", "announce"),
     ("announce REL-3 it at 2026-12-04 09:00 Hi", "Name the audience or #channel first", "announce"),
     ("announce ops at 2026-12-04 09:00 Hi", "`ops` is not an audience", "announce"),
+    (
+        "announce payroll-news at 2026-12-04 09:00 Hi",
+        "`payroll-news` is not an audience (`business`, `it`, `support`, `all`) nor a channel link: for a "
+        "channel, type # and pick it from Slack's autocomplete list, as in `#payroll-news`.",
+        "announce",
+    ),
     ("announce #ops at 2026-12-04 09:00 Hi", "`#ops` is plain text, not a channel link", "announce"),
     ("announce it at", "`at` needs a date and time", "announce"),
     ("announce it at tomorrow 9am Runbook", "`tomorrow 9am` is not a date and time", "announce"),

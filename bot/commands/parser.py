@@ -107,6 +107,8 @@ _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 _SLACK_SEQUENCE = re.compile(r"<[@!#][^>]*>?")
 _CHANNEL = re.compile(r"<#([^|>]*)(?:\|[^>]*)?>")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+# What a Slack channel name can be (lower-case letters, digits, `-`, `_`, up to 80), typed in any case.
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "„": "“", "«": "»"}
 # Zero-width (non-)joiners are format characters that emoji sequences and some scripts need.
@@ -454,6 +456,7 @@ class _Parser:
         audience: str | None = None
         channel_id: str | None = None
         release: str | None = None
+        words: list[_Token] = []
         # Order is forgiving: a channel is recognisable by its markup, a release key by its form.
         for token in args:
             ref = self.release_ref(verb, token)
@@ -465,12 +468,31 @@ class _Parser:
                 if channel_id is not None:
                     raise self.fail(verb, f"Unexpected `{_show(token.text)}`: give one channel per audience.")
                 channel_id = self.channel_ref(verb, token.text)
-            elif audience is None:
-                audience = self.audience(verb, token.text)
             else:
-                raise self.fail(verb, f"Unexpected `{_show(token.text)}` after `{audience}`: give one audience.")
-        if audience is None:
+                words.append(token)
+        audiences = [w for w in words if w.text.lower() in AUDIENCES]
+        others = [w for w in words if w.text.lower() not in AUDIENCES]
+        if len(audiences) > 1:
+            raise self.fail(
+                verb, f"Unexpected `{_show(audiences[1].text)}` after `{audiences[0].text.lower()}`: give one audience."
+            )
+        if not audiences:
+            if others:
+                self.audience(verb, others[0].text)  # raises: says why it is not an audience
             raise self.fail(verb, f"`channel` needs an audience ({_AUDIENCE_LIST}) and a channel picked with #.")
+        audience = audiences[0].text.lower()
+        if others:
+            word = others[0].text
+            if channel_id is None and _CHANNEL_NAME.fullmatch(word):
+                # A channel name typed without #: Slack sent plain text, not which channel it is.
+                raise self.fail(
+                    verb,
+                    f"`{_show(word)}` is not a channel link: type # and pick it from Slack's autocomplete list, "
+                    f"as in `{self.command} channel {audience} #{_show(word.lower())}`.",
+                )
+            raise self.fail(
+                verb, f"Unexpected `{_show(word)}`: `channel` takes an audience, a #channel and a release key."
+            )
         if channel_id is None:
             raise self.fail(
                 verb, f"`channel {audience}` needs a channel: type # and pick it from Slack's autocomplete list."
@@ -483,6 +505,13 @@ class _Parser:
             return word
         close = difflib.get_close_matches(word, AUDIENCES, n=1, cutoff=0.6)
         hint = f" Did you mean `{close[0]}`?" if close else ""
+        if not close and verb == "announce" and _CHANNEL_NAME.fullmatch(text):
+            # `announce` also takes a channel: a name without # may well be one.
+            raise self.fail(
+                verb,
+                f"`{_show(text)}` is not an audience ({_AUDIENCE_LIST}) nor a channel link: for a channel, type # "
+                f"and pick it from Slack's autocomplete list, as in `#{_show(word)}`.",
+            )
         raise self.fail(verb, f"`{_show(text)}` is not an audience.{hint} Audiences: {_AUDIENCE_LIST}.")
 
     def channel_ref(self, verb: str, text: str) -> str:
