@@ -26,6 +26,7 @@ from messages.common import Rendered
 from messages.dates import slack_date
 from messages.help import info_message, usage_error_message
 from messages.schedule import schedule_message
+from messages.stakeholder_notices import announcement_name
 from messages.team_notices import channel_added_message, moved_message, replanned_message
 from storage import announcements as store
 from storage.cutover import replan
@@ -177,15 +178,15 @@ async def announce(c: Components, who: Actor, release: ReleaseView, cmd: Announc
             by=who.user_id,
             now=now,
         )
-        key = ann.key
+        name = announcement_name(ann.key, adhoc_id=ann.id)
     target = f"the `{cmd.audience}` channels" if cmd.audience else f"<#{cmd.channel_id}>"
     listed = f"`{command} schedule` lists it."
     if release.rehearsal_factor:
         told = (
-            f":test_tube: Scheduled {key} for {slack_date(at)} (the rehearsal's ×{release.rehearsal_factor} clock): "
+            f":test_tube: Scheduled {name} for {slack_date(at)} (the rehearsal's ×{release.rehearsal_factor} clock): "
             f"it posts here, marked REHEARSAL; in the release it would go to {target}. {listed}"
         )
     else:
         reach = f"{count} channel{'s' if count != 1 else ''}"
-        told = f"Scheduled {key} for {slack_date(at)} to {target} ({reach}). {listed}"
+        told = f"Scheduled {name} for {slack_date(at)} to {target} ({reach}). {listed}"
     await reply(info_message(told))

@@ -41,7 +41,7 @@ from .common import (
     text_length,
 )
 from .dates import slack_date, slack_window
-from .stakeholder_notices import ADHOC_LABEL, audience_label
+from .stakeholder_notices import announcement_name, audience_label
 from .team_notices import fix_hint
 
 DELIVERIES_SHOWN = 4  # per announcement; the rest are counted by state
@@ -102,8 +102,9 @@ def _missing_audiences(ann: AnnouncementView, channels: Sequence[StakeholderChan
 def _announcement_entry(
     ann: AnnouncementView, channels: Sequence[StakeholderChannel], now: datetime, command: str
 ) -> str:
-    label = ADHOC_LABEL if ann.kind is AnnouncementKind.ADHOC else ann.key
-    line = f"*{slack_date(ann.send_at)}* · `{code_text(label, 60)}` · {_targets(ann)}"
+    adhoc = ann.id if ann.kind is AnnouncementKind.ADHOC else None
+    label = announcement_name(ann.key, purpose=ann.purpose, adhoc_id=adhoc)
+    line = f"*{slack_date(ann.send_at)}* · {label} · {_targets(ann)}"
     if ann.kind is AnnouncementKind.ADHOC and ann.created_by and re.fullmatch(r"[UW][A-Z0-9]+", ann.created_by):
         line += f" · by <@{ann.created_by}>"
     if ann.cancelled:

@@ -47,7 +47,55 @@ WORKLOAD_SHOWN = 200
 CONTACTS_SHOWN = 5
 TARGETS_SHOWN = 10  # channels a rehearsal names as where the real release would post
 REHEARSAL_PREFIX = "REHEARSAL — "
-ADHOC_LABEL = "ad-hoc"
+ADHOC_LABEL = "extra announcement"
+NAME_MAX = 80  # a purpose shown as a name
+
+# What people call each template announcement; the stored keys (`ann.initial`) are for the app only.
+ANNOUNCEMENT_NAMES: dict[NoticeKey, str] = {
+    NoticeKey.INITIAL: "First notice",
+    NoticeKey.IT_OPS: "Operational plan",
+    NoticeKey.FREEZE: "Change freeze",
+    NoticeKey.REMINDER: "Reminder",
+    NoticeKey.STARTED: "Change starting",
+    NoticeKey.WINDOW_END: "Window end",
+    NoticeKey.POST_CHECK: "After the change",
+    NoticeKey.HYPERCARE_END: "Hypercare ends",
+    NoticeKey.DECOM_NOTICE: "Decommission planned",
+    NoticeKey.DECOM_DONE: "Decommission complete",
+    NoticeKey.RESULTS_SUMMARY: "Migration outcome",
+    NoticeKey.ROLLBACK: "Rollback notice",
+}
+# How storage keys an ad-hoc announcement: `adhoc-<its id>`.
+_ADHOC_KEY = re.compile(r"adhoc-([0-9]{1,12})")
+
+
+def _template_name(key: str) -> str | None:
+    try:
+        return ANNOUNCEMENT_NAMES[NoticeKey(key)]
+    except ValueError:
+        return None
+
+
+def announcement_name(key: str, *, purpose: str = "", adhoc_id: int | None = None) -> str:
+    """An announcement as people call it, escaped: "First notice", "extra announcement #12".
+
+    The template's wording names template announcements; an ad-hoc one is numbered (``adhoc_id``, or
+    the number in its stored key). A key with neither falls back to the purpose, and only then to the
+    key itself, in a code span.
+    """
+    name = _template_name(key)
+    if name is not None:
+        return name
+    m = _ADHOC_KEY.fullmatch(key)
+    number = adhoc_id if adhoc_id is not None else (int(m.group(1)) if m else None)
+    if number is not None:
+        return f"{ADHOC_LABEL} #{number}"
+    if purpose.strip():
+        return clip(one_line(purpose), NAME_MAX)
+    if key.startswith("adhoc") or not key.strip():
+        return ADHOC_LABEL
+    return f"`{code_text(key, 60)}`"
+
 
 # Pre-change notices name the project as contact, later ones operations (CAF's template separates the
 # pre-change contact from the post-change one, which is the helpdesk side).
@@ -153,7 +201,8 @@ def _stage_by_time(release: ReleaseView, now: datetime) -> str:
 
 
 def _context_line(release: ReleaseView, key: str) -> str:
-    return f"{escape(release.key)} · sent by Cutover · {escape(one_line(key)) or ADHOC_LABEL}"
+    # Stakeholders see an update's name, never the app's key for it.
+    return f"{escape(release.key)} · sent by Cutover · {_template_name(key) or 'update'}"
 
 
 _REHEARSAL_NOTE = (

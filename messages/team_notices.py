@@ -34,7 +34,7 @@ from .common import (
     text_length,
 )
 from .dates import slack_date, slack_window
-from .stakeholder_notices import ADHOC_LABEL, audience_label
+from .stakeholder_notices import announcement_name, audience_label
 from .status import holders_text
 
 TITLE_MAX = 120
@@ -70,16 +70,14 @@ def preflight_problem_message(release: ReleaseView, channel_id: str, error: str,
 def delivery_failed_message(release: ReleaseView, key: str, channel_id: str, error: str, *, command: str) -> Rendered:
     """An announcement could not be delivered to a stakeholder channel."""
     where = channel_mention(channel_id)
-    label = key or ADHOC_LABEL
+    label = announcement_name(key)
     body = (
-        f":warning: *The announcement `{code_text(label, 60)}` of {release_title(release)} was not delivered to "
+        f":warning: *The announcement “{label}” of {release_title(release)} was not delivered to "
         f"{where}.*\n{_problem_text(error, command)}\n"
         "Later announcements to that channel go out once it is fixed; to repeat this one, use "
         f"`{command_text(command)} announce`."
     )
-    return rendered(
-        f"Announcement {code_text(label, 60)} not delivered to {where}: {code_text(error)}", [section(body)]
-    )
+    return rendered(f"Announcement “{label}” not delivered to {where}: {code_text(error)}", [section(body)])
 
 
 def missed_message(release: ReleaseView, items: Sequence[tuple[str, str, datetime]], *, command: str) -> Rendered:
@@ -91,7 +89,7 @@ def missed_message(release: ReleaseView, items: Sequence[tuple[str, str, datetim
         "They fell due while Cutover was not running, too long ago to send late."
     )
     lines = [
-        f"• `{code_text(key, 60)}` to {channel_mention(channel)} — was due {slack_date(due)}"
+        f"• {announcement_name(key)} to {channel_mention(channel)} — was due {slack_date(due)}"
         for key, channel, due in ordered
     ]
     foot = context(

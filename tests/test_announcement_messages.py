@@ -25,8 +25,10 @@ from messages.common import Rendered, to_dicts
 from messages.dates import slack_date, slack_window
 from messages.schedule import schedule_message
 from messages.stakeholder_notices import (
+    ANNOUNCEMENT_NAMES,
     NoWordingError,
     announcement_message,
+    announcement_name,
     has_wording,
     missing_wording,
     sanitize_announcement_text,
@@ -146,7 +148,8 @@ def test_template_announcement_has_every_caf_field(key: str) -> None:
     assert out.blocks[0].to_dict()["type"] == "header"
     # Release-derived text is escaped: the workload holds `<!here>`, the name `<wave 2>`.
     assert "SAP &lt;!here&gt; HCM" in body and "Payroll &amp; HR &lt;wave 2&gt;" in body
-    assert body.rstrip().endswith(f"REL-3 · sent by Cutover · {key}")
+    assert body.rstrip().endswith(f"REL-3 · sent by Cutover · {ANNOUNCEMENT_NAMES[NoticeKey(key)]}")
+    assert key not in body  # the app's key for it is never shown
     assert slack_date(CUTOVER) in body
 
 
@@ -280,7 +283,7 @@ def test_rollback_notice() -> None:
     assert "back on its original system" in body and "A new plan will be announced" in body
     assert f"{U_COM.mention} (Cloud Operations Manager)" in body  # after the change: operations first
     assert "*Rollback and contingency*\nThe rollback is complete" in body
-    assert body.rstrip().endswith("REL-3 · sent by Cutover · ann.rollback")
+    assert body.rstrip().endswith("REL-3 · sent by Cutover · Rollback notice")
 
 
 def test_decommission_window_when_known() -> None:
@@ -402,10 +405,10 @@ def plan() -> list[AnnouncementView]:
     ]
 
 
-def entry(body: str, key: str) -> str:
-    """The lines of one announcement in the schedule."""
+def entry(body: str, name: str) -> str:
+    """The lines of one announcement in the schedule, found by its name."""
     lines = body.split("\n")
-    start = next(i for i, line in enumerate(lines) if f"`{key}`" in line)
+    start = next(i for i, line in enumerate(lines) if f"· {name} ·" in line)
     end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("      ")), len(lines))
     return "\n".join(lines[start:end])
 
@@ -415,35 +418,36 @@ def test_schedule_shows_each_delivery_state() -> None:
     check(out)
     body = texts(out.blocks)
     sent_at = slack_date(CUTOVER - timedelta(days=14))
-    assert f"<#C0BIZ0001> — ✅ <{PERMALINK}|sent> {sent_at}" in entry(body, "ann.initial")
-    it_ops = entry(body, "ann.it_ops")
+    assert f"<#C0BIZ0001> — ✅ <{PERMALINK}|sent> {sent_at}" in entry(body, "First notice")
+    it_ops = entry(body, "Operational plan")
     assert f"<#C0ITS0001> — ✅ sent {sent_at}" in it_ops
     assert "<#G0OPS0001> — ⛔ failed: `not_in_channel` — invite @Cutover: `/invite @Cutover` in that channel" in it_ops
     assert "no channel for support: not sent to that audience" in it_ops
-    assert "missed" in entry(body, "ann.freeze") and "/release announce" in entry(body, "ann.freeze")
-    reminder = entry(body, "ann.reminder")
+    assert "missed" in entry(body, "Change freeze") and "/release announce" in entry(body, "Change freeze")
+    reminder = entry(body, "Reminder")
     assert reminder.count("⏳ scheduled") == 2
     assert "no channel for" not in reminder  # `all` has channels
-    assert "✖️ cancelled" in entry(body, "ann.started")
-    assert "skipped" in entry(body, "ann.early")
-    adhoc = entry(body, "ad-hoc")
+    assert "✖️ cancelled" in entry(body, "Change starting")
+    assert "skipped" in entry(body, "Purpose of ann.early")  # a key without wording: its purpose
+    adhoc = entry(body, "extra announcement #7")
     assert "to <#C0ITS0001>" in adhoc and "by <@UPM000001>" in adhoc and "⏳ scheduled" in adhoc
-    assert "no channel for support yet — `/release channel support #channel`" in entry(body, "ann.post_check")
+    assert "no channel for support yet — `/release channel support #channel`" in entry(body, "After the change")
     # Send-time order, whatever order the caller gave.
     positions = [
-        body.index(f"`{k}`")
-        for k in (
-            "ann.early",
-            "ann.initial",
-            "ann.it_ops",
-            "ann.freeze",
-            "ann.reminder",
-            "ad-hoc",
-            "ann.started",
-            "ann.post_check",
+        body.index(f"· {name} ·")
+        for name in (
+            "Purpose of ann.early",
+            "First notice",
+            "Operational plan",
+            "Change freeze",
+            "Reminder",
+            "extra announcement #7",
+            "Change starting",
+            "After the change",
         )
     ]
     assert positions == sorted(positions)
+    assert "`ann." not in body and "adhoc-" not in body  # no internal key anywhere
 
 
 def test_schedule_lists_channels_per_audience_with_problems() -> None:
@@ -497,7 +501,7 @@ def test_schedule_caps_forty_announcements_times_ten_channels() -> None:
     body = texts(out.blocks)
     assert "more channels:" in body  # per-announcement cap
     # The cap keeps problems visible: each shown announcement lists its failed and missed channels.
-    shown = [e for e in re.split(r"\n(?=\*<!date)", body) if "`ann.bulk_" in e]
+    shown = [e for e in re.split(r"\n(?=\*<!date)", body) if "· Purpose of ann.bulk_" in e]
     assert len(shown) >= 10
     assert all("⛔ failed" in e and "⚠️ missed" in e for e in shown)
     assert re.search(r"_\+\d+ more announcements_", body)  # list cap
@@ -512,6 +516,32 @@ def test_schedule_with_many_channels_per_audience() -> None:
 
 
 # --- release-channel notices -----------------------------------------------------------------------
+
+
+# (stored key, purpose, ad-hoc id, what people read)
+NAMES: list[tuple[str, str, int | None, str]] = [
+    ("ann.initial", "First notice: dates, outage window …", None, "First notice"),
+    ("ann.outcome", "", None, "Window end"),
+    ("ann.outcomes", "", None, "Migration outcome"),
+    ("ann.rollback", "", None, "Rollback notice"),
+    ("adhoc-12", "", None, "extra announcement #12"),
+    ("adhoc-new-3f2a", "", 41, "extra announcement #41"),
+    ("", "", 9, "extra announcement #9"),
+    ("ann.custom", "Heads-up <b> & more", None, "Heads-up &lt;b&gt; &amp; more"),
+    ("adhoc", "", None, "extra announcement"),
+    ("ann.<x>", "", None, "`ann.&lt;x&gt;`"),  # nothing else to go by: the key, defused, in a code span
+]
+
+
+@pytest.mark.parametrize(("key", "purpose", "adhoc_id", "shown"), NAMES, ids=[n[3] for n in NAMES])
+def test_announcements_are_named_never_keyed(key: str, purpose: str, adhoc_id: int | None, shown: str) -> None:
+    assert announcement_name(key, purpose=purpose, adhoc_id=adhoc_id) == shown
+
+
+def test_every_notice_with_wording_has_a_name() -> None:
+    assert set(ANNOUNCEMENT_NAMES) == set(NoticeKey)
+    failed = texts(delivery_failed_message(make_release(), "adhoc-12", "C0BIZ0001", "is_archived", command=CMD).blocks)
+    assert "The announcement “extra announcement #12” of REL-3" in failed and "adhoc-12" not in failed
 
 
 @pytest.mark.parametrize(
@@ -533,7 +563,8 @@ def test_preflight_and_delivery_failure_fixes(error: str, fix: str) -> None:
     failed = delivery_failed_message(release, "ann.initial", "G0OPS0001", error, command=CMD)
     check(failed)
     body = texts(failed.blocks)
-    assert "<#G0OPS0001>" in body and "`ann.initial`" in body and f"`{error}`" in body and fix in body
+    assert "<#G0OPS0001>" in body and "“First notice”" in body and f"`{error}`" in body and fix in body
+    assert "ann.initial" not in body and "ann.initial" not in failed.text
 
 
 def test_notices_defuse_odd_errors_keys_and_ids() -> None:
@@ -557,7 +588,7 @@ def test_missed_message_lists_and_caps() -> None:
     out = missed_message(release, items, command=CMD)
     check(out)
     body = texts(out.blocks)
-    assert body.index("`ann.freeze`") < body.index("`ann.reminder`")
+    assert body.index("• Change freeze to") < body.index("• Reminder to")
     assert f"to <#C0BIZ0001> — was due {slack_date(CUTOVER - timedelta(days=1))}" in body
     assert "/release announce" in body and "2 announcement deliveries" in body
     many = [(f"ann.k{n}", "C0BIZ0001", CUTOVER + timedelta(hours=n)) for n in range(300)]

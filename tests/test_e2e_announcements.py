@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -79,11 +80,12 @@ def test_adhoc_announcement_schedule_move_and_cancel(stack: Stack) -> None:
     outsider = stack.ok(f"announce business at {at(3)} Nope", user="UOUT", channel=ch, responses=1)
     assert "Project Manager" in json.dumps(outsider)
     done = stack.ok(f"announce business at {at(4)} Payroll is read-only from 21:00 <@UWBO>", channel=ch, responses=1)
-    assert "Scheduled" in json.dumps(done)
+    told = json.dumps(done)
+    assert re.search(r"Scheduled extra announcement #\d+ for", told) and "adhoc-" not in told, told
     wait_until(lambda: any("read-only" in json.dumps(m) for m in posts(stack, biz)), timeout=15)
     assert sum("read-only" in json.dumps(m) for m in posts(stack, biz)) == 1
     sched = stack.answer("schedule", channel=ch)
-    assert "adhoc-1" in sched or "ad-hoc" in sched
+    assert "extra announcement #" in sched and "adhoc-" not in sched and "`ann." not in sched
 
     # Moving the window re-times every pending template announcement and tells the channel.
     reminder_before = [d for d in deliveries(stack, rel.id) if d.state == "pending"]
@@ -136,6 +138,10 @@ def test_faults_are_retried_or_reported_never_lost(stack: Stack) -> None:
         lambda: any(closed in json.dumps(m) and "invite" in json.dumps(m).lower() for m in stack.api.messages(ch)),
         timeout=15,
     )
+    failure = next(
+        json.dumps(m) for m in stack.api.messages(ch) if closed in json.dumps(m) and "invite" in json.dumps(m).lower()
+    )
+    assert "extra announcement #" in failure and "adhoc-" not in failure
     states = {d.channel_id: d.state for d in deliveries(stack, rel.id) if d.due_at < datetime.now(UTC)}
     assert states[closed] == "failed"
     assert states[rate] == states[flaky] == states[slow] == "sent"
