@@ -224,7 +224,8 @@ BAD: list[tuple[str, str, str | None]] = [
     ("announce it at 2026-12-04 09:00 Bell\x07 ring", "invisible control character (U+0007)", "announce"),
     ("announce it at 2026-12-04 09:00 Hi REL-0", "release numbers start at 1", "announce"),
     # length
-    ("status " + "x" * 2000, "The text is 2,007 characters long; the limit is 2,000", None),
+    ("status " + "x" * 2000, "The text is 2,007 characters long; the limit is 2,000", "status"),
+    ("x" * 2001, "The text is 2,001 characters long; the limit is 2,000. `/release help` lists every command.", None),
 ]
 
 
@@ -281,7 +282,7 @@ TYPOS: list[tuple[str, list[str], str | None]] = [
     ("schedul", ["Did you mean `schedule`?"], "schedule"),
     ("REL-5", ["To see a release, use `/release status REL-5`"], "status"),
     ("frobnicate", ["`frobnicate` is not a `/release` command. `/release help` lists every command."], None),
-    ("x" * 2001, ["The text is 2,001 characters long; the limit is 2,000."], None),
+    ("x" * 2001, ["The text is 2,001 characters long; the limit is 2,000. `/release help` lists every command."], None),
 ]
 
 

@@ -154,9 +154,13 @@ class _Parser:
         return UsageError(message, usage)
 
     def parse(self, text: str) -> Command:
-        if len(text) > COMMAND_TEXT_MAX:
-            raise self.fail(None, f"The text is {len(text):,} characters long; the limit is {COMMAND_TEXT_MAX:,}.")
         tokens = _tokens(text)
+        if len(text) > COMMAND_TEXT_MAX:
+            word = tokens[0].text.lower() if tokens else ""
+            message = f"The text is {len(text):,} characters long; the limit is {COMMAND_TEXT_MAX:,}."
+            if word in VERBS:
+                raise self.fail(word, message)
+            raise self.fail(None, f"{message} `{self.command} help` lists every command.")
         if not tokens:
             return Help(None)
         verb = tokens[0].text.lower()
