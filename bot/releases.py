@@ -212,12 +212,17 @@ async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Ass
         else:
             changed = await store.unassign(session, release.id, cmd.role, cmd.subjects)
     role = role_name(cmd.role.key)
+
+    def holds(subjects: list[Subject]) -> str:
+        one = len(subjects) == 1
+        if verb == "assign":
+            return "holds" if one else "hold"
+        return "does not hold" if one else "do not hold"
+
     if not changed:
+        asked = list(cmd.subjects)
         await reply(
-            info_message(
-                f"Nothing changed: {_mentions(list(cmd.subjects))} already "
-                f"{'hold' if verb == 'assign' else 'do not hold'} {role} on {release.key}."
-            )
+            info_message(f"Nothing changed: {_mentions(asked)} already {holds(asked)} {role} on {release.key}.")
         )
         return
     done = "now" if verb == "assign" else "no longer"
@@ -225,17 +230,30 @@ async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Ass
         f"<@{who.user_id}>: {_mentions(changed)} {done} {'hold' if len(changed) > 1 else 'holds'} "
         f"*{role}* on {release.key}."
     )
-    await reply(info_message(f"Done. {notice}"))
-    await post_notice(c, release, notice)
+    # One post per command, in the release channel, whoever it named. The person who typed it hears
+    # privately only what that post does not tell them.
+    if not await post_notice(c, release, notice):
+        await reply(info_message(f"Done. {notice}"))
+    else:
+        extra = []
+        if who.channel_id != release.channel_id:
+            extra.append(f"Done: posted in <#{release.channel_id}>.")
+        unchanged = [s for s in cmd.subjects if s not in changed]
+        if unchanged:
+            extra.append(f"Unchanged: {_mentions(unchanged)} already {holds(unchanged)} it.")
+        if extra:
+            await reply(info_message(" ".join(extra)))
     c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")
 
 
-async def post_notice(c: Components, release: ReleaseView, text: str) -> None:
-    """A plain line in the release channel for everyone on the release."""
+async def post_notice(c: Components, release: ReleaseView, text: str) -> bool:
+    """A plain line in the release channel for everyone on the release; False when it could not be posted."""
     try:
         await c.client.chat_postMessage(channel=release.channel_id, text=text)
     except SlackApiError as e:
         log.warning("notice to %s failed: %s", release.channel_id, e.response.get("error"))
+        return False
+    return True
 
 
 async def cancel_release(c: Components, who: Actor, release: ReleaseView, _cmd: Cancel, reply: Reply) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, func, select, text
 
-from sandbox.driver import SlackDriver
+from sandbox.driver import SlackDriver, wait_until
 from sandbox.launcher import Sandbox, free_port
 from sandbox.webapi import SlackStandIn
 from storage.db import make_sync_engine
@@ -168,6 +168,19 @@ class Stack:
         r = self.driver.slash(text=text, user=user, channel=channel)
         assert r.status == 200, r.text
         return json.dumps(r.json, ensure_ascii=False) if r.json is not None else r.text
+
+    def posted(self, text: str, *, channel: str, expect: str, user: str = "UPM") -> dict[str, Any]:
+        """Runs a command whose answer is one post in `channel` (e.g. `assign`, typed in the release
+        channel: no private reply); returns the new top-level post that contains `expect`."""
+        seen = {m["ts"] for m in self.api.messages(channel)}
+        r = self.driver.slash(text=text, user=user, channel=channel)
+        assert r.status == 200, r.text
+
+        def new_post() -> dict[str, Any] | None:
+            fresh = [m for m in self.api.messages(channel) if m["ts"] not in seen and m["thread_ts"] in (None, m["ts"])]
+            return next((m for m in fresh if expect in m["text"]), None)
+
+        return wait_until(new_post, timeout=10, message=f"no post with {expect!r} after {text!r}")
 
     def ok(self, text: str, user: str = "UPM", channel: str = "", responses: int = 0) -> Any:
         r = self.driver.slash(text=text, user=user, channel=channel)

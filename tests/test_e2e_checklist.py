@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 from sandbox.driver import wait_until
@@ -115,9 +116,9 @@ def test_roles_and_role_gated_approval(stack: Stack) -> None:
     assert stack.snapshot() == before
 
     # Assign the role to a person and to a user group.
-    out = stack.ok(f"assign wbo <@UWBO> {key}", channel=ch, responses=1)
+    out = stack.posted(f"assign wbo <@UWBO> {key}", channel=ch, expect="now holds")
     assert "Workload Business Owner" in json.dumps(out)
-    stack.ok(f"assign workload-business-owner <!subteam^{GROUP}|@wbo-team> {key}", channel=ch, responses=1)
+    stack.posted(f"assign workload-business-owner <!subteam^{GROUP}|@wbo-team> {key}", channel=ch, expect="now holds")
     roles = stack.answer(f"roles {key}", channel=ch)
     assert "<@UWBO>" in roles and f"<!subteam^{GROUP}>" in roles
 
@@ -149,10 +150,50 @@ def test_roles_and_role_gated_approval(stack: Stack) -> None:
     assert "<@UWBO>" in status and "outage window" in status.lower()
 
 
+# (command, typed in the release channel?, the one post the channel gets (None: none), what the person hears
+# privately (None: nothing, the post says it all))
+ASSIGNMENTS: list[tuple[str, bool, str | None, str | None]] = [
+    ("assign uat <@UWBO> <@UMA>", True, "<@UWBO>, <@UMA> now hold *User Acceptance Tester*", None),
+    (
+        "assign uat <@UWBO> <@UOCM>",
+        True,
+        "<@UOCM> now holds *User Acceptance Tester*",
+        "Unchanged: <@UWBO> already holds it.",
+    ),
+    ("assign sponsor <@USPON>", False, "<@USPON> now holds *Project Sponsor*", "Done: posted in <#"),
+    ("assign uat <@UMA>", True, None, "Nothing changed: <@UMA> already holds User Acceptance Tester"),
+    ("unassign uat <@UMA> <@UOCM>", True, "<@UMA>, <@UOCM> no longer hold *User Acceptance Tester*", None),
+]
+
+
+def test_one_post_per_assignment_and_a_private_word_only_when_it_adds_something(stack: Stack) -> None:
+    ch, rel = approve_flow_release(stack)
+    elsewhere = stack.channel()
+    key = f"REL-{rel.number}"
+
+    def top_level() -> list[dict[str, object]]:
+        return [m for m in stack.api.messages(ch) if m["thread_ts"] in (None, m["ts"])]
+
+    for text, in_release_channel, post, private in ASSIGNMENTS:
+        before = len(top_level())
+        r = stack.driver.slash(text=f"{text} {key}", user="UPM", channel=ch if in_release_channel else elsewhere)
+        assert r.status == 200
+        if private is not None:
+            (answer,) = stack.driver.wait_responses(r, count=1, timeout=10)
+            assert private in json.dumps(answer), (text, answer)
+        if post is not None:
+            wait_until(lambda n=before: len(top_level()) > n, timeout=10, message=f"no post for {text!r}")
+        time.sleep(0.5)  # anything more would have arrived by now
+        new = top_level()[before:]
+        assert [m["text"] for m in new] == ([f"<@UPM>: {post} on {key}."] if post else []), text
+        if private is None:
+            assert stack.driver.responses(r) == [], text  # no private echo of the channel post
+
+
 def test_reject_needs_a_reason_and_undo(stack: Stack) -> None:
     ch, rel = approve_flow_release(stack)
     key = f"REL-{rel.number}"
-    stack.ok(f"assign ma <@UMA> {key}", channel=ch, responses=1)
+    stack.posted(f"assign ma <@UMA> {key}", channel=ch, expect="now holds")
     gate = stack.item(rel.id, "bt.signoff")  # approvers: Workload Business Owner, Migration Architect
     r = stack.click(ch, gate.id, "item.reject", "UMA")
     assert r.status == 200

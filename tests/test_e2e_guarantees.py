@@ -64,7 +64,7 @@ def test_unsigned_or_replayed_requests_get_401_and_change_nothing(stack: Stack, 
 def test_same_click_twice_and_concurrently_records_one_decision(stack: Stack) -> None:
     ch = stack.channel()
     rel = stack.new_release(ch)
-    stack.ok(f"assign wbo <@UWBO> REL-{rel.number}", channel=ch, responses=1)
+    stack.posted(f"assign wbo <@UWBO> REL-{rel.number}", channel=ch, expect="now holds")
     gate = stack.item(rel.id, "cc.window_appr")
     ts, button, block_id = stack.find_button(ch, gate.id, "item.approve")
 

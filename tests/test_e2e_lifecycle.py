@@ -21,7 +21,7 @@ def staffed_release(stack: Stack) -> tuple[str, Release]:
     rel = stack.new_release(ch)
     key = f"REL-{rel.number}"
     for role, user in (("wbo", "UWBO"), ("ma", "UMA"), ("sponsor", "USPON"), ("sec", "UOCM")):
-        stack.ok(f"assign {role} <@{user}> {key}", channel=ch, responses=1)
+        stack.posted(f"assign {role} <@{user}> {key}", channel=ch, expect="now holds")
     return ch, rel
 
 
@@ -148,7 +148,7 @@ def test_full_lifecycle_and_anonymous_retrospective(stack: Stack) -> None:
     )
     wait_until(lambda: release_row(stack, rel).state == "cutting_over")
     # The "cutover has started" notice goes out now, once.
-    wait_until(lambda: any("started" in json.dumps(m).lower() for m in stack.api.messages(biz)), timeout=15)
+    wait_until(lambda: any("change starting now" in json.dumps(m).lower() for m in stack.api.messages(biz)), timeout=15)
     # Completing needs the final go/no-go first.
     out = stack.ok("cutover complete", user="UMA", channel=ch, responses=1)
     assert stack.item(rel.id, "cm.go_final").title[:30] in json.dumps(out, ensure_ascii=False)

@@ -86,7 +86,7 @@ def test_rehearsal_retrospective_opens_on_the_compressed_clock(stack: Stack) -> 
     assert "rehearsal" in out and "can't be moved" in out
     stack.ok("cutover start --override rehearsing the run book", channel=ch, responses=1)
     wait_until(lambda: one(stack, select(Release.state).where(Release.id == rel.id))[0] == "cutting_over")
-    stack.ok("assign wbo <@UWBO>", channel=ch, responses=1)
+    stack.posted("assign wbo <@UWBO>", channel=ch, expect="now holds")
     gate = stack.item(rel.id, "cm.go_final")
     stack.click(ch, gate.id, "item.approve", "UWBO")
     wait_until(lambda: stack.item(rel.id, "cm.go_final").state == "approved", timeout=10)

@@ -90,7 +90,8 @@ def assign_wbo(http: httpx.Client, channel: str) -> None:
     """Gives Wanda the business owner's role; returns once the app has recorded it (it acks first)."""
     say(http, PM, channel, "/release assign wbo @wanda")
     wait_until(
-        lambda: any(m["ephemeral"] and "now holds" in m["html"] for m in channel_view(http, PM, channel)),
+        # One post in the channel says it; typed there, nothing private repeats it.
+        lambda: any(not m["ephemeral"] and "now holds" in m["html"] for m in channel_view(http, PM, channel)),
         timeout=10,
         message="the assignment was not confirmed",
     )
