@@ -18,6 +18,10 @@ from domain.model import DecisionKind, DecisionView, ItemState, PastAttempt, Rel
 from domain.template import SurveyKind, SurveyQuestion
 
 # Below this many responses a summary could point at individuals (two people, one "no"): withhold it.
+# The same k holds for any answer that narrows respondents to a group (a role, a team): in most releases
+# each role has one holder, so such a question names the person and, stored with the rest of their
+# answers, unmasks them. The survey therefore never asks it (the template loader refuses a question
+# whose options are roles), and the summary keeps no trace of the order people answered in.
 MIN_RESPONSES = 3
 MAX_TEXT_ANSWER = 2000
 RATINGS: tuple[str, ...] = ("1", "2", "3", "4", "5")
@@ -152,7 +156,8 @@ class QuestionSummary:
     answered: int
     average: float | None  # ratings only, one decimal
     distribution: tuple[tuple[str, int], ...]  # ratings "1".."5"; yes/no and choices in option order
-    texts: tuple[str, ...]  # text answers, grouped: "answer (×N)" when several gave it, most frequent first
+    texts: tuple[str, ...]  # text answers, grouped: "answer (×N)" when several gave it, most frequent first,
+    # ties alphabetical: never in the order people answered (see `group_texts`)
 
 
 def summarize(
@@ -201,18 +206,23 @@ def _rating(answer: Answer) -> int | None:
 
 def group_texts(answers: Sequence[str]) -> tuple[str, ...]:
     """Identical answers (ignoring case and spacing) merged into one with a " (×N)" suffix; the most
-    frequent first, ties in order of first appearance. The first wording seen is the one kept."""
-    first: dict[str, str] = {}  # insertion order is the order of first appearance
+    frequent first, ties in alphabetical order.
+
+    Nothing here depends on the order the answers came in: in that order the first answer to every
+    question is the same person's, so a summary listing them as they came would line one person's
+    answers up across questions. Of several wordings of one answer, the alphabetically first is shown.
+    """
+    wordings: dict[str, list[str]] = {}
     counts: Counter[str] = Counter()
     for answer in answers:
         shown = " ".join(answer.split())
         if not shown:
             continue
         key = shown.casefold()
-        first.setdefault(key, shown)
+        wordings.setdefault(key, []).append(shown)
         counts[key] += 1
-    ordered = sorted(first, key=lambda k: -counts[k])  # sorted() is stable: ties keep first appearance
-    return tuple(f"{first[k]} (×{counts[k]})" if counts[k] > 1 else first[k] for k in ordered)
+    ordered = sorted(counts, key=lambda k: (-counts[k], k, min(wordings[k])))
+    return tuple(f"{min(wordings[k])} (×{counts[k]})" if counts[k] > 1 else min(wordings[k]) for k in ordered)
 
 
 # --- what happened, for the summary ------------------------------------------------------------

@@ -458,6 +458,10 @@ def _parse_announcements(top: _Fields, default_duration: timedelta) -> tuple[Ann
     return tuple(out)
 
 
+# Role names and slugs, as a survey option could spell them.
+_ROLE_WORDS = frozenset(w.casefold() for r in ROLES for w in (r.name, r.key, r.alias) if len(w) > 3)
+
+
 def _parse_survey(top: _Fields) -> tuple[SurveyQuestion, ...]:
     out: list[SurveyQuestion] = []
     for index, raw in enumerate(top.seq("retro_survey", required=False)):
@@ -476,6 +480,13 @@ def _parse_survey(top: _Fields) -> tuple[SurveyQuestion, ...]:
             raise f.err("options", "must list at least two choices for a `choice` question")
         if kind != "choice" and options:
             raise f.err("options", f"is only for `choice` questions, not `{kind}`")
+        named = [o for o in options if o.casefold() in _ROLE_WORDS]
+        if len(named) >= 2:
+            raise f.err(
+                "options",
+                f"name roles ({', '.join(named[:3])}): a survey never asks for the respondent's role, because "
+                "most roles have one holder and the answer would name the person",
+            )
         out.append(SurveyQuestion(key=key, text=text, kind=kind, options=options, optional=f.flag("optional")))
     return tuple(out)
 

@@ -103,7 +103,8 @@ RATING_LABELS: dict[str, str] = {
 
 _ANONYMOUS = (
     ":lock: *Anonymous:* answers are stored without your name, so nobody, including the release team, "
-    "can see who said what. You can still change your own answers until the survey closes."
+    "can see who said what. Nothing asks your role or team, which would name you where one person holds it. "
+    "You can still change your own answers until the survey closes."
 )
 _NAMED = (
     ":bust_in_silhouette: *Not anonymous:* answers are stored with your name, so the organizer can follow "
@@ -466,7 +467,10 @@ def survey_summary_message(
         blocks = [*top, section(body), *fact_blocks, foot]
         return rendered(f"Retrospective for {key} closed: summary withheld ({_rate(survey)})", blocks)
 
-    intro = section(f"*{_rate(survey)}*. Similar answers are grouped; (×N) counts how many gave them.")
+    intro = section(
+        f"*{_rate(survey)}*. Similar answers are grouped; (×N) counts how many gave them. The order says "
+        "nothing about who answered: most frequent first, then alphabetical."
+    )
     fixed = [*top, intro, *fact_blocks, foot]
     room_blocks = MAX_BLOCKS - len(fixed)
     room_text = TEXT_BUDGET - text_length(fixed)

@@ -143,7 +143,7 @@ def test_the_default_template_survey_validates() -> None:
     raw.update(went_well="Comms", could_be_better="Testing", learned="Plan time", smoothness="3")
     clean, errors = validate_answers(questions, raw)
     assert errors == {}
-    assert clean["smoothness"] == 3 and clean["your_role"] is None
+    assert clean["smoothness"] == 3 and "your_role" not in clean
     _, errors = validate_answers(questions, {})
     assert set(errors) == {"went_well", "could_be_better", "learned", "smoothness"}
 
@@ -204,9 +204,19 @@ def test_summarize_groups_text_answers() -> None:
     assert s.texts == ("Clear runbook (×3)", "Fast rollback (×2)", "Good coffee")
 
 
-def test_group_texts_ties_keep_first_appearance() -> None:
-    assert group_texts(["b", "a", "B", "A", "c"]) == ("b (×2)", "a (×2)", "c")
-    assert group_texts(["", "  "]) == ()
+# (answers in the order people gave them, what the summary lists)
+GROUPED: list[tuple[list[str], tuple[str, ...]]] = [
+    (["b", "a", "B", "A", "c"], ("A (×2)", "B (×2)", "c")),  # most frequent first, ties alphabetical
+    (["Zed", "alpha", "Mid"], ("alpha", "Mid", "Zed")),  # never in the order they came in
+    (["Mid", "Zed", "alpha"], ("alpha", "Mid", "Zed")),
+    (["fast  rollback", "Fast rollback", "x"], ("Fast rollback (×2)", "x")),  # one wording, whoever came first
+    (["", "  "], ()),
+]
+
+
+@pytest.mark.parametrize(("answers", "shown"), GROUPED)
+def test_grouped_texts_do_not_keep_the_order_people_answered_in(answers: list[str], shown: tuple[str, ...]) -> None:
+    assert group_texts(answers) == shown
 
 
 def test_summaries_follow_question_order() -> None:

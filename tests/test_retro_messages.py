@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from domain.model import ReleaseState
+from domain.model import Assignment, ReleaseState, Subject, SubjectKind
 from domain.retro import (
     MIN_RESPONSES,
     Answer,
@@ -22,6 +22,7 @@ from domain.retro import (
     summarize,
     validate_answers,
 )
+from domain.roles import ROLES
 from domain.template import SurveyQuestion, load_template
 from messages.common import Rendered, text_length, to_dicts
 from messages.dates import slack_date, slack_window
@@ -411,6 +412,46 @@ def test_summary_of_a_huge_survey_fits_one_message() -> None:
     assert re.search(r"_\+\d+ more questions_", body)
     assert "*Announcements:* 9 sent · 1 failed" in body and "*Rejections* — 50" in body
     assert "_+185 more_" in body  # waits are capped at 15 lines
+
+
+def test_a_release_where_every_role_has_one_holder_keeps_its_respondents_anonymous() -> None:
+    # Eleven roles, eleven people: an answer naming a role would name its one holder.
+    holders = tuple(Assignment(r.key, Subject(SubjectKind.USER, f"U{n:03d}HOLD")) for n, r in enumerate(ROLES))
+    release = replace(RELEASE, assignments=holders)
+    assert all(len(release.holders(r.key)) == 1 for r in ROLES)
+    role_words = {w.casefold() for r in ROLES for w in (r.name, r.key)}
+
+    # The survey asks nothing whose answer is a role.
+    assert not any(o.casefold() in role_words for q in QUESTIONS for o in q.options)
+    assert "Nothing asks your role or team" in check(survey_invite_message(release, survey(invited=11)))
+
+    # Everyone answers; answers stored by an older survey still carry the role it used to ask.
+    responses: list[dict[str, Answer]] = [
+        {
+            "went_well": f"Well {chr(ord('k') - n)}",
+            "could_be_better": f"Better {chr(ord('a') + n)}",
+            "learned": f"Learned {n % 4}",
+            "smoothness": 1 + n % 5,
+            "friction_area": ("process", "networking", "people")[n % 3],
+            "your_role": role.name,
+        }
+        for n, role in enumerate(ROLES)
+    ]
+    s = survey(state=SurveyState.CLOSED, responses=len(responses), invited=len(responses))
+
+    def shown(answers: list[dict[str, Answer]]) -> str:
+        return check(survey_summary_message(release, s, summarize(QUESTIONS, answers), facts()))
+
+    body = shown(responses)
+    answers = body[: body.index("*How the release went*")]
+    assert "Well a" in answers and "Better a" in answers
+    for role in ROLES:
+        assert role.name not in answers and role.key not in answers, role.name
+    assert "<@U" not in answers
+    # The order people answered in leaves no trace: no answer's position lines up with another's.
+    assert answers.index("Well a") < answers.index("Well b") and answers.index("Better a") < answers.index("Better b")
+    for reordered in (responses[::-1], responses[5:] + responses[:5]):
+        assert shown(reordered) == body
 
 
 def test_summary_of_a_named_survey_shows_no_names() -> None:

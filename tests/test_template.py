@@ -387,6 +387,9 @@ def _mutations() -> list[tuple[str, Any, str]]:
     def options_on_text(d: dict[str, Any]) -> None:
         d["retro_survey"][0]["options"] = ["a", "b"]
 
+    def asks_the_role(d: dict[str, Any]) -> None:
+        d["retro_survey"][0].update(kind="choice", options=["Project Manager", "security-officer", "Other"])
+
     return [
         ("unknown role", unknown_role, "`responsible` names `ciso`, which is not a role slug"),
         ("unknown approver", unknown_approver, "`approvers` names `cab`, which is not a role slug"),
@@ -431,6 +434,11 @@ def _mutations() -> list[tuple[str, Any, str]]:
         ("bad survey kind", bad_kind, "`kind` is `essay`, which is not one of `text`, `rating`, `yes_no`, `choice`"),
         ("choice without options", choice_without_options, "must list at least two choices"),
         ("options on text", options_on_text, "is only for `choice` questions"),
+        (
+            "survey asks the role",
+            asks_the_role,
+            "name roles (Project Manager, security-officer): a survey never asks for the respondent's role",
+        ),
     ]
 
 
