@@ -57,6 +57,7 @@ from .common import (
     context,
     escape,
     header,
+    item_state_words,
     one_line,
     pack_lines,
     percent,
@@ -170,6 +171,8 @@ def late_counts(release: ReleaseView, items: Iterable[ItemView], now: datetime) 
 def item_text(item: ItemView, late: Lateness | None) -> str:
     lines = [f"{ITEM_ICONS[item.state]} *{clip(one_line(item.title), ITEM_TITLE_MAX)}*"]
     meta: list[str] = []
+    if item.state is ItemState.PENDING and not item.is_gate:
+        meta.append("To do")  # decided items say so in their decision line; a gate in its sign-off line
     if item.responsible_roles:
         meta.append(f"Responsible: {role_names(item.responsible_roles)}")
     meta.append(f"Due {slack_date(item.due_at)}")
@@ -177,7 +180,8 @@ def item_text(item: ItemView, late: Lateness | None) -> str:
         meta.append(late_marker(late))
     lines.append(" · ".join(meta))
     if item.is_gate:
-        lines.append(f"Sign-off: {role_names(item.approver_roles)}")
+        waiting = "Waiting for sign-off" if item.state is ItemState.PENDING else "Sign-off"
+        lines.append(f"{waiting}: {role_names(item.approver_roles)}")
     decided = decision_text(item)
     if decided:
         lines.append(decided)
@@ -301,7 +305,9 @@ def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tup
 
 def _gate_line(item: ItemView) -> str:
     line = f"{GATE_ICONS[item.state]} {clip(one_line(item.title), SUMMARY_TITLE_MAX)}"
-    if item.state is ItemState.APPROVED:
+    if item.state is ItemState.PENDING:
+        line += f" — {item_state_words(item)}"
+    elif item.state is ItemState.APPROVED:
         line += " — approved" + (f" by {user_mention(item.decided_by)}" if item.decided_by else "")
     elif item.state is ItemState.REJECTED:
         line += " — *rejected*" + (f" by {user_mention(item.decided_by)}" if item.decided_by else "")
@@ -312,7 +318,7 @@ def phase_progress_lines(release: ReleaseView) -> list[str]:
     lines = []
     for phase in sorted(release.phases, key=lambda p: p.position):
         done, total = progress(phase.items)
-        mark = " ✓" if total and done == total else ""
+        mark = " ✓ complete" if total and done == total else ""
         title = clip(one_line(phase.title), SUMMARY_TITLE_MAX)
         lines.append(f"{phase.position}. {title} — {done}/{total}{mark}")
     return lines

@@ -270,6 +270,27 @@ ITEM_ICONS: dict[ItemState, str] = {
 }
 
 
+# Every item state in words beside its icon: an emoji alone says nothing to a screen reader, and little
+# to someone skimming.
+TASK_STATE_WORDS: dict[ItemState, str] = {
+    ItemState.PENDING: "to do",
+    ItemState.DONE: "done",
+    ItemState.APPROVED: "approved",
+    ItemState.REJECTED: "rejected",
+}
+GATE_STATE_WORDS: dict[ItemState, str] = {
+    ItemState.PENDING: "waiting for sign-off",
+    ItemState.APPROVED: "approved",
+    ItemState.REJECTED: "rejected",
+    ItemState.DONE: "done",
+}
+
+
+def item_state_words(item: ItemView) -> str:
+    """``waiting for sign-off``, ``approved``, ``to do``…: the item's state in words."""
+    return (GATE_STATE_WORDS if item.is_gate else TASK_STATE_WORDS)[item.state]
+
+
 def state_label(state: ReleaseState) -> str:
     return STATE_LABELS.get(state, str(state))
 

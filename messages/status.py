@@ -32,6 +32,7 @@ from .common import (
     context,
     escape,
     header,
+    item_state_words,
     mentions,
     one_line,
     ordered_roles,
@@ -81,7 +82,7 @@ def _title(item: ItemView) -> str:
 def _gate_line(release: ReleaseView, item: ItemView, now: datetime) -> str:
     if item.state is ItemState.PENDING:
         signers = role_names(item.approver_roles)
-        line = f"⏳ {_title(item)} — sign-off: {signers} · due {slack_date(item.due_at)}"
+        line = f"⏳ {_title(item)} — {item_state_words(item)}: {signers} · due {slack_date(item.due_at)}"
         late = lateness(item, release, now)
         if late is not None:
             line += f" · {late_marker(late)}"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from domain.announcements import AnnouncementKind, AnnouncementView, DeliveryState, DeliveryView, StakeholderChannel
 from domain.limits import REJECT_REASON_MAX, REJECT_REASON_MIN, RELEASE_NAME_MAX, WORKLOAD_MAX
 from domain.model import (
     Assignment,
@@ -23,11 +24,14 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
+from domain.retro import SurveyState, SurveyView
 from messages.checklist import phase_message_count, phase_messages, summary_message
 from messages.common import Rendered, clip, cut_markup, escape, fits, pack_lines, to_dicts
 from messages.dates import slack_date, slack_window
 from messages.help import help_message, info_message, refusal_message, usage_error_message
 from messages.modals import new_release_modal, reject_modal
+from messages.retro import retro_status_message
+from messages.schedule import schedule_message
 from messages.status import release_list_message, roles_message, status_message
 from sandbox.blockkit import validate_message_blocks
 
@@ -319,7 +323,7 @@ def test_summary_of_a_completed_phase_gets_a_tick() -> None:
     first = release.phases[0]
     finished = replace(first, items=tuple(replace(i, state=ItemState.DONE) for i in first.items))
     body = texts(summary_message(replace(release, phases=(finished, *release.phases[1:])), NOW).blocks)
-    assert "1. Plan change communication — 12/12 ✓" in body
+    assert "1. Plan change communication — 12/12 ✓ complete" in body
 
 
 def test_summary_header_is_truncated() -> None:
@@ -505,6 +509,82 @@ def test_no_raw_markup_from_user_text_anywhere() -> None:
         assert_dates_are_tokens(texts(out.blocks))
 
 
+# --- every state in words ------------------------------------------------------------------------
+
+# (gate?, item state, the word beside its icon)
+ITEM_STATE_WORDS: list[tuple[bool, ItemState, str]] = [
+    (False, ItemState.PENDING, "To do"),
+    (False, ItemState.DONE, "Done"),
+    (True, ItemState.PENDING, "waiting for sign-off"),
+    (True, ItemState.APPROVED, "approved"),
+    (True, ItemState.REJECTED, "rejected"),
+]
+
+
+def _one_item(gate: bool, state: ItemState) -> tuple[ReleaseView, ItemView]:
+    release = make_release()
+    item = next(i for i in release.items if i.is_gate is gate)
+    decided = state is not ItemState.PENDING
+    item = replace(item, state=state, decided_by=U_WBO.id if decided else None, decided_at=NOW if decided else None)
+    phase = PhaseView(key="p", title="Phase", position=1, items=(item,))
+    return replace(release, phases=(phase,)), item
+
+
+def _without_icons(text: str) -> str:
+    """The text as read without any emoji: what is left has to carry the state."""
+    return re.sub(r":[a-z_]+:|[\u2190-\u2bff\U0001f000-\U0001faff\ufe0f]", "", text)
+
+
+@pytest.mark.parametrize(
+    ("gate", "state", "word"), ITEM_STATE_WORDS, ids=[f"{g}-{s.value}" for g, s, _ in ITEM_STATE_WORDS]
+)
+def test_every_item_state_is_in_words_not_just_an_icon(gate: bool, state: ItemState, word: str) -> None:
+    release, item = _one_item(gate, state)
+    (part,) = phase_messages(release, release.phases[0], NOW)
+    shown = [next(b["text"]["text"] for b in to_dicts(part.blocks) if b.get("block_id") == f"item-{item.id}")]
+    if gate:  # the summary and the status list sign-offs, one line each
+        shown.append(
+            next(line for line in texts(summary_message(release, NOW).blocks).splitlines() if item.title in line)
+        )
+        status = texts(status_message(release, NOW, command=CMD).blocks)
+        shown.append(next(line for line in status.splitlines() if item.title in line))
+    for text in shown:
+        assert word.lower() in _without_icons(text).lower(), text
+
+
+@pytest.mark.parametrize("state", list(ReleaseState))
+def test_every_release_state_is_in_words(state: ReleaseState) -> None:
+    word = state.value.replace("_", " ")
+    release = make_release(state=state)
+    for out in (
+        summary_message(release, NOW),
+        status_message(release, NOW, command=CMD),
+        release_list_message([release], NOW, command=CMD),
+    ):
+        assert word in _without_icons(texts(out.blocks)).lower()
+
+
+@pytest.mark.parametrize("state", list(DeliveryState))
+def test_every_delivery_state_is_in_words(state: DeliveryState) -> None:
+    word = {DeliveryState.PENDING: "scheduled", DeliveryState.SENDING: "scheduled"}.get(state, state.value)
+    delivery = DeliveryView(1, "C0BIZ0001", state, CUTOVER, error="is_archived")
+    ann = AnnouncementView(
+        1, "ann.initial", AnnouncementKind.TEMPLATE, ("business",), "p", CUTOVER, None, None, (delivery,)
+    )
+    channels = [StakeholderChannel("business", "C0BIZ0001")]
+    body = texts(schedule_message(make_release(), [ann], channels, NOW, command=CMD).blocks)
+    line = next(line for line in body.splitlines() if "<#C0BIZ0001> —" in line)
+    assert word in _without_icons(line), line
+
+
+@pytest.mark.parametrize("state", list(SurveyState))
+def test_every_survey_state_is_in_words(state: SurveyState) -> None:
+    survey = SurveyView(7, 3, state, True, NOW, NOW + timedelta(days=7), 3, 8)
+    body = texts(retro_status_message(make_release(), survey, command=CMD).blocks)
+    assert "*State:* " in body
+    assert state.value in _without_icons(body).lower()
+
+
 # --- status, roles, list ---------------------------------------------------------------------
 
 
@@ -520,7 +600,9 @@ def test_status_message_content() -> None:
     assert (f"⛔ *Sign-off 12 for communicate* — rejected by <@{U_WBO.id}> · <!date^") in body
     assert ": “Rollback plan missing &lt;!channel&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;”" in body
     assert body.count(f"— approved by <@{U_WBO.id}> · <!date^") == 3
-    assert "⏳ *Sign-off 8 for test* — sign-off: Workload Business Owner, User Acceptance Tester · due" in body
+    assert (
+        "⏳ *Sign-off 8 for test* — waiting for sign-off: Workload Business Owner, User Acceptance Tester · due"
+    ) in body
     # Rejections come first: they block the release.
     assert body.index("⛔ ") < body.index("⏳ ") < body.index("✅ ")
 
