@@ -154,7 +154,7 @@ BAD_INPUTS = [
     ("new <!channel> party --cutover 2030-01-01T10:00Z", "mention"),
     ("new " + "x" * 120 + " --cutover 2030-01-01T10:00Z", "80"),
     ("status " + "A" * 3000, "2,000"),
-    ("'; DROP TABLE releases; -- --cutover", "cutover"),
+    ("'; DROP TABLE releases; -- --cutover", "is not a `/release` command"),  # a pointer to help, not all of it
     ("help frobnicate", "frobnicate"),
     ("{{7*7}}", "{{7*7}}"),
 ]
