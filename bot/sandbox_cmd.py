@@ -14,7 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.rehearsal import describe, factor_problem
 
@@ -108,20 +108,34 @@ def _run(box: Sandbox, args: argparse.Namespace, log_path: Path) -> None:
 def seed_demo(box: Sandbox, factor: int) -> None:
     """A staffed rehearsal in the release channel, created and set up through slash commands as Slack
     would send them, so the demo shows only what a real user could have done."""
+    from sandbox.driver import wait_until
     from sandbox.launcher import SandboxError
 
     team, driver = box.team, box.driver
     pm = next(p for p in team.people if p.role_key == "project-manager")
 
-    def run(text: str) -> None:
-        r = driver.slash(text=text, user=pm.id, channel=team.release_channel)
+    def run(text: str, posts: str | None = None) -> None:
+        """Runs a command and waits for its answer: private, or one post in the channel with `posts`."""
+        channel = team.release_channel
+        seen = {m["ts"] for m in driver.standin.messages(channel)}
+        r = driver.slash(text=text, user=pm.id, channel=channel)
         if r.status != 200:
             raise SandboxError(f"the demo's `/release {text}` was answered with HTTP {r.status}")
-        driver.wait_responses(r, count=1, timeout=20)
+        if posts is None:
+            driver.wait_responses(r, count=1, timeout=20)
+            return
+        wanted = posts
+
+        def answered() -> list[dict[str, Any]]:
+            fresh = [m for m in driver.standin.messages(channel) if m["ts"] not in seen and wanted in m["text"]]
+            return fresh or driver.responses(r)
+
+        wait_until(answered, timeout=20, message=f"the demo's `/release {text}` was not answered")
 
     run(f"new {DEMO_NAME} --duration 4h --rehearsal {factor}")
     for person in team.people:
         if person.id != pm.id:
-            run(f"assign {person.role_key} <@{person.id}>")
+            # Typed in the release channel, an assignment is answered by one post there, nothing private.
+            run(f"assign {person.role_key} <@{person.id}>", posts="now holds")
     for audience, attr in DEMO_CHANNELS:
         run(f"channel {audience} <#{getattr(team, attr)}>")

@@ -175,12 +175,16 @@ class Stack:
         seen = {m["ts"] for m in self.api.messages(channel)}
         r = self.driver.slash(text=text, user=user, channel=channel)
         assert r.status == 200, r.text
+        return self.posted_since(channel, seen, expect, after=text)
+
+    def posted_since(self, channel: str, seen: set[str], expect: str, after: str = "") -> dict[str, Any]:
+        """The first top-level post in `channel` not among `seen` that contains `expect`, once it is there."""
 
         def new_post() -> dict[str, Any] | None:
             fresh = [m for m in self.api.messages(channel) if m["ts"] not in seen and m["thread_ts"] in (None, m["ts"])]
             return next((m for m in fresh if expect in m["text"]), None)
 
-        return wait_until(new_post, timeout=10, message=f"no post with {expect!r} after {text!r}")
+        return wait_until(new_post, timeout=10, message=f"no post with {expect!r} after {after!r}")
 
     def ok(self, text: str, user: str = "UPM", channel: str = "", responses: int = 0) -> Any:
         r = self.driver.slash(text=text, user=user, channel=channel)

@@ -50,9 +50,11 @@ def test_release_roles_approval_refusal_and_reject_modal(page: Page, sandbox: Sa
     london_window = summary.locator("time.bk-date").first.inner_text()
 
     send(page, "/release assign wbo @wanda")
-    told = page.get_by_test_id("messages").get_by_test_id("ephemeral").filter(has_text="Workload Business Owner")
+    # One post in the channel says so; typed here, nothing private repeats it.
+    told = page.get_by_test_id("messages").get_by_test_id("message").filter(has_text="now holds")
     expect(told).to_contain_text("Wanda Brooks")
-    expect(told).to_contain_text("Only visible to you")
+    expect(told).to_contain_text("Workload Business Owner")
+    expect(page.get_by_test_id("messages").get_by_test_id("ephemeral").filter(has_text="now holds")).to_have_count(0)
 
     # Become the business owner: ephemerals and zones follow the person.
     switch_to(page, "UWBO", "Workload Business Owner")
