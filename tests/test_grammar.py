@@ -229,6 +229,9 @@ BAD: list[tuple[str, str, str | None]] = [
 ]
 
 
+OVERVIEW_USAGE = "Usage: `/release <command> …`\nCommands: " + ", ".join(VERBS) + "\nExample: `/release help <command>`"
+
+
 @pytest.mark.parametrize(("text", "fragment", "verb"), BAD, ids=[b[0][:40] for b in BAD])
 def test_malformed_input(text: str, fragment: str, verb: str | None) -> None:
     with pytest.raises(UsageError) as info:
@@ -236,7 +239,7 @@ def test_malformed_input(text: str, fragment: str, verb: str | None) -> None:
     error = info.value
     assert fragment in error.message
     assert str(error) == error.message
-    assert error.usage == (usage_for(verb) if verb else "")
+    assert error.usage == (usage_for(verb) if verb else OVERVIEW_USAGE)
     # One or two sentences, one line: it goes in front of the usage block.
     assert "\n" not in error.message
     assert error.message.count(". ") <= 2
@@ -297,7 +300,11 @@ def test_a_typo_answers_the_suggestion_and_that_verbs_usage_only(text: str, show
     for fragment in shown:
         assert fragment in sections[0]
     if verb is None:
-        assert len(sections) == 1  # no usage block: the message points to help
+        # Not the whole help: the command's shape and the verbs' names, in three lines.
+        (usage_block,) = sections[1:]
+        code = usage_block.split("```")[1]
+        assert code.startswith("Usage: /release &lt;command&gt;") and len(code.splitlines()) == 3
+        assert all(v in code for v in VERBS)
         return
     (usage_block,) = sections[1:]
     assert usage_block.startswith(f"*Usage*\n```Usage: /release {verb}")

@@ -148,10 +148,15 @@ class _Parser:
         self.dates = ExampleDates.after(today)
 
     def fail(self, verb: str | None, message: str) -> UsageError:
-        """An error about `verb` carries its usage; one about no verb in particular carries none (the
-        message points to `help`: the whole overview is too much to read past a typo)."""
-        usage = usage_for(verb, self.command, today=self.today) if verb else ""
-        return UsageError(message, usage)
+        """An error about `verb` carries its usage; one about no verb in particular carries the command's
+        shape and the verbs' names, not the whole overview (too much to read past a typo)."""
+        if verb:
+            return UsageError(message, usage_for(verb, self.command, today=self.today))
+        return UsageError(
+            message,
+            f"Usage: `{self.command} <command> …`\nCommands: {', '.join(VERBS)}\n"
+            f"Example: `{self.command} help <command>`",
+        )
 
     def parse(self, text: str) -> Command:
         tokens = _tokens(text)
