@@ -52,7 +52,8 @@ def open_survey(stack: Stack, users: list[str]) -> tuple[str, str, str, str]:
     rel = stack.new_release(ch)
     key = f"REL-{rel.number}"
     for role, user in (("wbo", "UWBO"), ("ma", "UMA"), ("sponsor", "USPON"), ("sec", "UOCM")):
-        stack.ok(f"assign {role} <@{user}> {key}", channel=ch, responses=1)
+        # Typed in the release channel, an assignment answers with one channel post, not a private reply.
+        stack.posted(f"assign {role} <@{user}> {key}", channel=ch, expect=f"<@{user}>")
 
     def state() -> str:
         row = stack.release_in(ch)
