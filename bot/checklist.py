@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 
@@ -17,12 +18,14 @@ from bot.components import Components
 from bot.logs import bind
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply, in_channel
-from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
+from domain.approvals import encode_approval
+from domain.model import Approval, DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import NotApplicable, judge, next_state, roles_needed
 from messages.common import Rendered, escape
 from messages.help import info_message, refusal_message
 from messages.modals import reject_modal
 from storage import checklist as store
+from storage import deputies as deputy_store
 from storage.queries import load_release_view
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class Go:
     item: ItemView
     via_role: str | None
     next_state: ItemState
+    for_user: str | None = None  # a deputy's decision: the role holder they act for
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,22 @@ async def _check(c: Components, who: Actor, target: tuple[int, int], kind: Decis
     if found is None:
         return Refuse(info_message(GONE))
     view, item = found
-    held = await roles_for(c.directory, view, who.user_id, roles_needed(item, kind))
-    verdict = judge(view, item, kind, who.user_id, held)
+    wanted = roles_needed(item, kind)
+    if "responsible" in item.not_by:  # separation of duties asks about the responsible roles too
+        wanted = (*wanted, *item.responsible_roles)
+    held = await roles_for(c.directory, view, who.user_id, wanted)
+    now = datetime.now(UTC)
+    verdict = judge(view, item, kind, who.user_id, held, now)
     if not verdict.allowed:
+        if verdict.deputy and verdict.via_role:
+            await deputy_store.record_expired_use(
+                c.sessions,
+                release_id=view.id,
+                user_id=who.user_id,
+                role_key=verdict.via_role,
+                item_key=item.key,
+                now=now,
+            )
         if verdict.allowed_roles:
             allowed = [(r, view.holders(r)) for r in verdict.allowed_roles]
             return Refuse(
@@ -92,7 +109,7 @@ async def _check(c: Components, who: Actor, target: tuple[int, int], kind: Decis
     nxt = next_state(item, kind)
     if isinstance(nxt, NotApplicable):
         return Refuse(info_message(f"“{escape(item.title)}” {nxt.reason}"), view)
-    return Go(view, item, verdict.via_role, nxt)
+    return Go(view, item, verdict.via_role, nxt, verdict.for_user)
 
 
 def _teller(c: Components, who: Actor, reply: Reply | None, release: ReleaseView | None) -> Reply | None:
@@ -126,12 +143,22 @@ async def decide(
         user_id=who.user_id,
         role_key=checked.via_role,
         reason=reason,
+        for_user=checked.for_user,
+        approvals=_approvals_after(checked, kind, who.user_id),
     )
     if isinstance(outcome, store.Stale):
         await _stale(c, who, checked.release, reply, same=outcome.same)
         return
     log.info("%s recorded on %s (decision %s)", kind.value, checked.item.key, outcome.decision_id)
     await c.live.refresh(checked.release.id)
+
+
+def _approvals_after(checked: Go, kind: DecisionKind, user_id: str) -> list[str]:
+    """The quorum count after the decision: an approval adds one; anything else starts it over."""
+    if kind is not DecisionKind.APPROVE:
+        return []
+    counted = (*checked.item.approvals, Approval(user_id, checked.for_user))
+    return [encode_approval(a) for a in counted]
 
 
 async def _stale(c: Components, who: Actor, release: ReleaseView, reply: Reply | None, *, same: bool) -> None:

@@ -65,6 +65,29 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """One approval counted towards a gate's quorum: who clicked, and whom they stood in for."""
+
+    user_id: str
+    for_user: str | None = None  # the role holder a deputy acted for
+
+    @property
+    def people(self) -> frozenset[str]:
+        return frozenset(p for p in (self.user_id, self.for_user) if p)
+
+
+@dataclass(frozen=True)
+class Deputy:
+    """Someone who may decide for a role on one release, until a deadline (or until removed)."""
+
+    role_key: str
+    user_id: str  # the deputy
+    for_user: str | None  # the role holder they stand in for (None: the role's holders at large)
+    until: datetime | None
+    set_by: str
+
+
+@dataclass(frozen=True)
 class ItemView:
     id: int
     key: str
@@ -79,6 +102,10 @@ class ItemView:
     decided_by: str | None = None  # Slack user id behind the current state
     decided_at: datetime | None = None
     reason: str | None = None  # the rejection reason, when rejected
+    decided_for: str | None = None  # the role holder a deputy decided for
+    approvals_needed: int = 1  # a quorum: this many different approvers
+    not_by: tuple[str, ...] = ()  # separation of duties: "creator", "responsible"
+    approvals: tuple[Approval, ...] = ()  # counted so far while it waits for its quorum
 
     @property
     def is_gate(self) -> bool:
@@ -106,6 +133,7 @@ class DecisionView:
     role_key: str | None  # the role that allowed it (None for an undo by the decider)
     at: datetime
     reason: str | None = None
+    for_user: str | None = None  # a deputy's decision: the role holder they acted for
 
 
 @dataclass(frozen=True)
@@ -146,6 +174,7 @@ class ReleaseView:
     rehearsal_factor: int | None = None  # a rehearsal on a clock this many times faster than the plan
     attempt: int = 1  # which cutover attempt the plan is for: one more after each rollback and re-plan
     past_attempts: tuple[PastAttempt, ...] = ()
+    deputies: tuple[Deputy, ...] = ()
 
     @property
     def items(self) -> tuple[ItemView, ...]:

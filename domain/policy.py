@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from domain.approvals import approval_refusal, completes_quorum, deputy_grants, expired_text
 from domain.model import (
     Assignment,
     DecisionKind,
@@ -26,6 +27,8 @@ class Verdict:
     via_role: str | None = None  # the role that grants it
     reason: str = ""  # why not, for the person who clicked
     allowed_roles: tuple[str, ...] = ()  # who could, for the refusal message
+    for_user: str | None = None  # a deputy's decision: the role holder they act for
+    deputy: bool = False  # allowed as a deputy, not as a role holder
 
 
 def roles_of(user_id: str, assignments: Iterable[Assignment], user_groups: Iterable[str] = ()) -> frozenset[str]:
@@ -76,7 +79,10 @@ def next_state(item: ItemView, kind: DecisionKind) -> ItemState | NotApplicable:
         if not item.is_gate:
             return NotApplicable("is not a sign-off; mark it done instead.")
         if kind is DecisionKind.APPROVE:
-            return ItemState.APPROVED if item.state is not ItemState.APPROVED else NotApplicable("is already approved.")
+            if item.state is ItemState.APPROVED:
+                return NotApplicable("is already approved.")
+            # Short of its quorum, an approval is counted and the gate keeps waiting.
+            return ItemState.APPROVED if completes_quorum(item) else ItemState.PENDING
         if item.state is ItemState.REJECTED:
             return NotApplicable("is already rejected.")
         if item.state is ItemState.APPROVED:
@@ -88,16 +94,37 @@ def next_state(item: ItemView, kind: DecisionKind) -> ItemState | NotApplicable:
 
 
 def judge(
-    release: ReleaseView, item: ItemView, kind: DecisionKind, user_id: str, user_roles: frozenset[str]
+    release: ReleaseView,
+    item: ItemView,
+    kind: DecisionKind,
+    user_id: str,
+    user_roles: frozenset[str],
+    now: datetime | None = None,
 ) -> Verdict:
+    """Whether this person may take this decision: the state, the roles (held or as a deputy), and for
+    an approval its quorum and separation of duties; a refusal names the rule."""
     if closed := decision_refusal(release.state, release.key, item.due_at < release.cutover_start):
         return Verdict(False, reason=closed)
     needed = roles_needed(item, kind)
     if kind is DecisionKind.UNDO and item.decided_by == user_id:
         return Verdict(True, via_role=None)
+    verdict: Verdict | None = None
     for role in needed:
         if role in user_roles:
-            return Verdict(True, via_role=role)
+            verdict = Verdict(True, via_role=role)
+            break
+    if verdict is None:
+        valid, expired = deputy_grants(user_id, release.deputies, needed, now or datetime.now(UTC))
+        if valid:
+            verdict = Verdict(True, via_role=valid[0].role_key, for_user=valid[0].for_user, deputy=True)
+        elif expired:
+            return Verdict(False, via_role=expired[0].role_key, reason=expired_text(expired[0]), deputy=True)
+    if verdict is not None:
+        if kind is DecisionKind.APPROVE and (
+            why := approval_refusal(release, item, user_id, verdict.for_user, user_roles)
+        ):
+            return Verdict(False, reason=why)
+        return verdict
     if kind is DecisionKind.UNDO:
         why = "Only the person who decided or a Project Manager may undo it."
     elif kind is DecisionKind.DONE:

@@ -69,6 +69,8 @@ class ItemSpec:
     window_bound: bool  # a sign-off about the window itself: void once the window moves
     blocks_cutover: bool  # must be approved before the cutover may start
     source: str  # the CAF page this item comes from
+    approvals: int = 1  # how many different approvers a gate needs
+    not_by: tuple[str, ...] = ()  # who may not approve it: "creator" (of the release), "responsible" (its roles)
 
     @property
     def is_gate(self) -> bool:
@@ -112,6 +114,7 @@ class Template:
     phases: tuple[PhaseSpec, ...]
     announcements: tuple[AnnouncementSpec, ...]
     survey: tuple[SurveyQuestion, ...]
+    nudge_lead: timedelta = timedelta(hours=24)  # a gate due within this gets its approvers nudged
 
     @property
     def items(self) -> tuple[ItemSpec, ...]:
@@ -294,6 +297,7 @@ _TOP_FIELDS = (
     "phases",
     "announcements",
     "retro_survey",
+    "nudge_lead",
 )
 _PHASE_FIELDS = ("key", "title", "roles", "items")
 _ITEM_FIELDS = (
@@ -307,7 +311,11 @@ _ITEM_FIELDS = (
     "window_bound",
     "blocks_cutover",
     "source",
+    "approvals",
+    "not_by",
 )
+NOT_BY: tuple[str, ...] = ("creator", "responsible")
+MAX_APPROVALS = 5
 _ANNOUNCEMENT_FIELDS = ("key", "offset", "audiences", "purpose")
 _QUESTION_FIELDS = ("key", "text", "kind", "options", "optional")
 
@@ -338,6 +346,14 @@ def parse_template(data: Mapping[str, Any]) -> Template:
             "must be shorter than 1d: offsets of +1d and more are read as days after cutover",
         )
 
+    nudge_lead = timedelta(hours=24)
+    if "nudge_lead" in top.data:
+        try:
+            nudge_lead = parse_duration(top.text("nudge_lead"))
+        except TimeParseError as e:
+            raise top.err("nudge_lead", f"is invalid: {e.message}") from None
+        if not timedelta(0) < nudge_lead <= timedelta(days=14):
+            raise top.err("nudge_lead", "must be more than 0 and at most 14d")
     phases = _parse_phases(top, default_duration)
     announcements = _parse_announcements(top, default_duration)
     survey = _parse_survey(top)
@@ -351,6 +367,7 @@ def parse_template(data: Mapping[str, Any]) -> Template:
         phases=phases,
         announcements=announcements,
         survey=survey,
+        nudge_lead=nudge_lead,
     )
 
 
@@ -419,6 +436,7 @@ def _parse_item(raw: object, phase_where: str, index: int, default_duration: tim
     if blocks_cutover and due >= timedelta(0):
         raise f.err("blocks_cutover", "needs a due offset before cutover start (negative), since it blocks the start")
     _check_regime(f, "due", due, default_duration)
+    approvals, not_by = _parse_quorum(f, approvers)
     return ItemSpec(
         key=key,
         title=title,
@@ -429,7 +447,23 @@ def _parse_item(raw: object, phase_where: str, index: int, default_duration: tim
         window_bound=window_bound,
         blocks_cutover=blocks_cutover,
         source=source,
+        approvals=approvals,
+        not_by=not_by,
     )
+
+
+def _parse_quorum(f: _Fields, approvers: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+    """A gate's `approvals` (how many different people) and `not_by` (who may not approve it)."""
+    approvals = f.data.get("approvals", 1)
+    if isinstance(approvals, bool) or not isinstance(approvals, int):
+        raise f.err("approvals", f"must be a whole number from 1 to {MAX_APPROVALS}, not {_kind(approvals)}")
+    if not 1 <= approvals <= MAX_APPROVALS:
+        raise f.err("approvals", f"is {approvals}; it must be from 1 to {MAX_APPROVALS}")
+    not_by = f.words("not_by", required=False, allowed=NOT_BY)
+    if (approvals != 1 or not_by) and not approvers:
+        field = "approvals" if approvals != 1 else "not_by"
+        raise f.err(field, "is only for gates: the item has no approvers")
+    return approvals, not_by
 
 
 def _check_regime(f: _Fields, field: str, offset: timedelta, default_duration: timedelta) -> None:

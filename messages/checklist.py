@@ -40,8 +40,18 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
+from domain.approvals import approvals_text
 from domain.lifecycle import Action, cutover_actions
-from domain.model import CURRENT_STATES, DecisionKind, ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
+from domain.model import (
+    CURRENT_STATES,
+    Approval,
+    DecisionKind,
+    ItemState,
+    ItemView,
+    PhaseView,
+    ReleaseState,
+    ReleaseView,
+)
 from domain.policy import Lateness, item_actions, lateness
 from domain.rehearsal import describe
 
@@ -144,8 +154,21 @@ def decision_text(item: ItemView) -> str | None:
     text = verb
     if item.decided_by:
         text += f" by {user_mention(item.decided_by)}"
+        if item.decided_for:
+            text += f" for {user_mention(item.decided_for)} (deputy)"
     if item.decided_at is not None:
         text += f" · {slack_date(item.decided_at)}"
+    return text
+
+
+def quorum_text(item: ItemView) -> str:
+    """``1 of 2 approvals: <@U1>`` (a deputy's as ``<@D> for <@W> (deputy)``)."""
+    text = approvals_text(item)
+    if item.approvals:
+        text += ": " + ", ".join(
+            user_mention(a.user_id) + (f" for {user_mention(a.for_user)} (deputy)" if a.for_user else "")
+            for a in item.approvals
+        )
     return text
 
 
@@ -182,6 +205,8 @@ def item_text(item: ItemView, late: Lateness | None) -> str:
     if item.is_gate:
         waiting = "Waiting for sign-off" if item.state is ItemState.PENDING else "Sign-off"
         lines.append(f"{waiting}: {role_names(item.approver_roles)}")
+        if item.approvals_needed > 1 and item.state is ItemState.PENDING:
+            lines.append(quorum_text(item))
     decided = decision_text(item)
     if decided:
         lines.append(decided)
@@ -208,17 +233,18 @@ def _worst_cost(item: ItemView) -> tuple[int, int]:
     # It does not depend on the item's state, so every refresh of a release can reuse it: rendering
     # the four variants of 60 items was most of a click's work.
     return _worst_cost_of(
-        replace(item, state=ItemState.PENDING, version=0, decided_by=None, decided_at=None, reason=None)
+        replace(item, state=ItemState.PENDING, version=0, decided_by=None, decided_at=None, reason=None, approvals=())
     )
 
 
 @lru_cache(maxsize=8192)
 def _worst_cost_of(item: ItemView) -> tuple[int, int]:
     decided = item.due_at  # a date token's length does not depend on the instant
+    most = tuple(Approval(_WORST_USER, _WORST_USER) for _ in range(max(0, item.approvals_needed - 1)))
     variants = [
-        replace(item, state=ItemState.PENDING),
+        replace(item, state=ItemState.PENDING, approvals=most),
         replace(item, state=ItemState.DONE, decided_by=_WORST_USER, decided_at=decided),
-        replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided),
+        replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided, decided_for=_WORST_USER),
         replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided, reason="&" * REASON_SHOWN),
     ]
     chars = max(text_length(item_blocks(v, late=late)) for v in variants for late in Lateness)
@@ -307,8 +333,12 @@ def _gate_line(item: ItemView) -> str:
     line = f"{GATE_ICONS[item.state]} {clip(one_line(item.title), SUMMARY_TITLE_MAX)}"
     if item.state is ItemState.PENDING:
         line += f" — {item_state_words(item)}"
+        if item.approvals_needed > 1:
+            line += f" ({approvals_text(item)})"
     elif item.state is ItemState.APPROVED:
         line += " — approved" + (f" by {user_mention(item.decided_by)}" if item.decided_by else "")
+        if item.decided_by and item.decided_for:
+            line += f" for {user_mention(item.decided_for)} (deputy)"
     elif item.state is ItemState.REJECTED:
         line += " — *rejected*" + (f" by {user_mention(item.decided_by)}" if item.decided_by else "")
     return line

@@ -512,6 +512,7 @@ async def retime_items(
                 )
             )
             item.state, item.decided_by, item.decided_at = ItemState.PENDING.value, None, None
+            item.decided_for, item.approved_by = None, []
             item.version += 1
             reopened.append(item.id)
     return tuple(reopened)

@@ -38,8 +38,13 @@ async def record(
     user_id: str,
     role_key: str | None,
     reason: str | None = None,
+    for_user: str | None = None,
+    approvals: Sequence[str] = (),
 ) -> Recorded | Stale:
-    """Record one decision in one transaction, or say why it was not (the item moved on)."""
+    """Record one decision in one transaction, or say why it was not (the item moved on).
+
+    `approvals` is the gate's quorum count after this decision (empty after anything but an approval);
+    `for_user` the role holder a deputy acted for."""
     now = datetime.now(UTC)
     try:
         async with sessions() as session, session.begin():
@@ -52,7 +57,9 @@ async def record(
                     version=ChecklistItem.version + 1,
                     decided_by=None if new_state is ItemState.PENDING else user_id,
                     decided_at=None if new_state is ItemState.PENDING else now,
+                    decided_for=None if new_state is ItemState.PENDING else for_user,
                     reason=reason if new_state is ItemState.REJECTED else None,
+                    approved_by=list(approvals),
                 )
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -66,6 +73,7 @@ async def record(
                 user_id=user_id,
                 role_key=role_key,
                 reason=reason,
+                for_user=for_user,
                 at=now,
                 window_start=release.cutover_start if release and kind is DecisionKind.APPROVE else None,
                 window_end=release.cutover_end if release and kind is DecisionKind.APPROVE else None,

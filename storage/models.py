@@ -104,6 +104,12 @@ class ChecklistItem(Base):
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
     reminded_at: Mapped[datetime | None]  # the one overdue reminder went out
+    decided_for: Mapped[str | None] = mapped_column(String(32))  # a deputy's decision: the holder stood in for
+    # Quorum and separation of duties, copied from the template when the release is made.
+    approvals_needed: Mapped[int] = mapped_column(default=1, server_default="1")
+    not_by: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # The approvals counted while a quorum gate waits: "U1", or "U1>U2" for a deputy U1 standing in for U2.
+    approved_by: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
 
     release: Mapped[Release] = relationship(back_populates="items", lazy="raise")
 
@@ -141,9 +147,26 @@ class Decision(Base):
     role_key: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+    for_user: Mapped[str | None] = mapped_column(String(32))  # a deputy's decision: the holder they acted for
     # The window a sign-off was given for, so a later move can tell it is stale.
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]
+
+
+class DeputyRow(Base):
+    """Someone standing in for a role on one release, until a deadline (or until set again)."""
+
+    __tablename__ = "deputies"
+    __table_args__ = (UniqueConstraint("release_id", "role_key", "user_id", name="uq_deputies_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    role_key: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(32))
+    for_user: Mapped[str | None] = mapped_column(String(32))
+    until: Mapped[datetime | None]
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime]
 
 
 class ReleaseMessage(Base):

@@ -10,9 +10,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from domain.approvals import decode_approval
 from domain.model import (
     CURRENT_STATES,
     Assignment,
+    Deputy,
     ItemState,
     ItemView,
     PastAttempt,
@@ -22,7 +24,7 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from storage.models import ChecklistItem, Release, ReleaseEvent, Survey, SurveyResponse, TeamCounter
+from storage.models import ChecklistItem, DeputyRow, Release, ReleaseEvent, Survey, SurveyResponse, TeamCounter
 
 
 def item_view(row: ChecklistItem) -> ItemView:
@@ -40,11 +42,20 @@ def item_view(row: ChecklistItem) -> ItemView:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         reason=row.reason,
+        decided_for=row.decided_for,
+        approvals_needed=row.approvals_needed,
+        not_by=tuple(row.not_by or ()),
+        approvals=tuple(decode_approval(a) for a in row.approved_by or ()),
     )
 
 
 def release_view(
-    row: Release, *, with_items: bool = True, retro: str | None = None, past: tuple[PastAttempt, ...] = ()
+    row: Release,
+    *,
+    with_items: bool = True,
+    retro: str | None = None,
+    past: tuple[PastAttempt, ...] = (),
+    deputies: tuple[Deputy, ...] = (),
 ) -> ReleaseView:
     phases: list[PhaseView] = []
     if with_items:
@@ -83,6 +94,7 @@ def release_view(
         rehearsal_factor=row.rehearsal_factor,
         attempt=row.attempt,
         past_attempts=past,
+        deputies=deputies,
     )
 
 
@@ -101,7 +113,14 @@ async def load_release_view(session: AsyncSession, release_id: int) -> ReleaseVi
     if row is None:
         return None
     past = await past_attempts(session, release_id) if row.attempt > 1 else ()
-    return release_view(row, retro=await retro_line(session, release_id), past=past)
+    return release_view(
+        row, retro=await retro_line(session, release_id), past=past, deputies=await deputies_of(session, release_id)
+    )
+
+
+async def deputies_of(session: AsyncSession, release_id: int) -> tuple[Deputy, ...]:
+    rows = await session.execute(select(DeputyRow).where(DeputyRow.release_id == release_id).order_by(DeputyRow.id))
+    return tuple(Deputy(d.role_key, d.user_id, d.for_user, d.until, d.set_by) for d in rows.scalars())
 
 
 async def past_attempts(session: AsyncSession, release_id: int) -> tuple[PastAttempt, ...]:
@@ -147,7 +166,7 @@ async def load_release_header(session: AsyncSession, release_id: int) -> Release
     """The release and its role holders, without the checklist: for surfaces that show no items."""
     stmt = select(Release).where(Release.id == release_id).options(selectinload(Release.assignments))
     row = (await session.execute(stmt)).scalar_one_or_none()
-    return release_view(row, with_items=False) if row else None
+    return release_view(row, with_items=False, deputies=await deputies_of(session, release_id)) if row else None
 
 
 async def team_release_view(session: AsyncSession, release_id: int, team_id: str) -> ReleaseView | None:

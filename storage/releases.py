@@ -81,6 +81,8 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
             due_at=due_at(item, spec.template, spec.cutover_start, spec.cutover_end, spec.rehearsal_factor or 1),
             window_bound=item.window_bound,
             blocks_cutover=item.blocks_cutover,
+            approvals_needed=item.approvals,
+            not_by=list(item.not_by),
             state=ItemState.PENDING.value,
             version=0,
         )

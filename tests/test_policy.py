@@ -3,9 +3,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.approvals import decode_approval, deputy_is_valid, encode_approval
 from domain.model import (
+    Approval,
     Assignment,
     DecisionKind,
+    Deputy,
     ItemState,
     ItemView,
     PhaseView,
@@ -216,3 +219,59 @@ def test_managers() -> None:
     assert may_manage(r, "UPM", frozenset())
     assert may_manage(r, "UX", frozenset({"project-manager"}))
     assert not may_manage(r, "UX", frozenset({"migration-architect"}))
+
+
+# --- quorum, separation of duties, deputies ------------------------------------------------------
+
+WBO = "workload-business-owner"
+QUORUM = replace(GATE, approvals_needed=2)
+
+
+def test_quorum_counts_different_people() -> None:
+    assert next_state(QUORUM, DecisionKind.APPROVE) is ItemState.PENDING  # one of two: still waiting
+    one = replace(QUORUM, approvals=(Approval("U1"),))
+    assert next_state(one, DecisionKind.APPROVE) is ItemState.APPROVED
+    again = judge(release(), one, DecisionKind.APPROVE, "U1", frozenset({WBO}))
+    assert not again.allowed
+    assert again.reason.startswith("This sign-off needs 2 different approvers: you already approved (1 of 2 approvals)")
+    assert judge(release(), one, DecisionKind.APPROVE, "U2", frozenset({WBO})).allowed
+    # A rejection by any approver is never held back by the quorum.
+    assert judge(release(), one, DecisionKind.REJECT, "U1", frozenset({WBO})).allowed
+    assert next_state(one, DecisionKind.REJECT) is ItemState.REJECTED
+
+
+def test_separation_of_duties_names_the_rule() -> None:
+    by_creator = replace(GATE, not_by=("creator",))
+    refused = judge(release(), by_creator, DecisionKind.APPROVE, "UPM", frozenset({WBO}))
+    assert not refused.allowed
+    assert refused.reason == "The release's creator may not approve this gate (not_by: creator)."
+    assert judge(release(), by_creator, DecisionKind.APPROVE, "U2", frozenset({WBO})).allowed
+    by_responsible = replace(GATE, not_by=("responsible",))  # responsible: project-manager
+    refused = judge(release(), by_responsible, DecisionKind.APPROVE, "U2", frozenset({WBO, "project-manager"}))
+    assert not refused.allowed and "(not_by: responsible)" in refused.reason
+    assert judge(release(), by_responsible, DecisionKind.APPROVE, "U2", frozenset({WBO})).allowed
+
+
+def _with_deputy(until: datetime | None, for_user: str | None = "UW") -> ReleaseView:
+    return replace(release(), deputies=(Deputy(WBO, "UD", for_user, until, "UW"),))
+
+
+def test_deputy_decides_while_valid_and_is_refused_after() -> None:
+    now = T0 - timedelta(days=20)
+    v = judge(_with_deputy(now + timedelta(hours=1)), GATE, DecisionKind.APPROVE, "UD", frozenset(), now)
+    assert v.allowed and v.deputy and (v.via_role, v.for_user) == (WBO, "UW")
+    assert judge(_with_deputy(None), GATE, DecisionKind.APPROVE, "UD", frozenset(), now).allowed
+    late = judge(_with_deputy(now), GATE, DecisionKind.APPROVE, "UD", frozenset(), now)  # the deadline is exclusive
+    assert not late.allowed and late.deputy and late.via_role == WBO
+    assert "Your deputy standing as Workload Business Owner for <@UW> ended <!date^" in late.reason
+    # A deputy is for the role's decisions only, and stands in for one person in a quorum.
+    assert not judge(_with_deputy(None), TASK, DecisionKind.DONE, "UD", frozenset(), now).allowed
+    one = replace(QUORUM, approvals=(Approval("UW"),))
+    twice = judge(_with_deputy(None), one, DecisionKind.APPROVE, "UD", frozenset(), now)
+    assert not twice.allowed and "you already approved" in twice.reason
+
+
+def test_approvals_are_stored_as_text() -> None:
+    for a in (Approval("U1"), Approval("U1", "U2")):
+        assert decode_approval(encode_approval(a)) == a
+    assert deputy_is_valid(Deputy(WBO, "UD", None, None, "UPM"), T0)

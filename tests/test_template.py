@@ -297,6 +297,27 @@ def _mutations() -> list[tuple[str, Any, str]]:
     def blocks_after_start(d: dict[str, Any]) -> None:
         _item(d, 0, 1)["due"] = "+1h"
 
+    def approvals_zero(d: dict[str, Any]) -> None:
+        _item(d, 0, 1)["approvals"] = 0
+
+    def approvals_text(d: dict[str, Any]) -> None:
+        _item(d, 0, 1)["approvals"] = "two"
+
+    def approvals_on_task(d: dict[str, Any]) -> None:
+        _item(d)["approvals"] = 2
+
+    def not_by_unknown(d: dict[str, Any]) -> None:
+        _item(d, 0, 1)["not_by"] = ["sponsor"]
+
+    def not_by_on_task(d: dict[str, Any]) -> None:
+        _item(d)["not_by"] = ["creator"]
+
+    def nudge_lead_bad(d: dict[str, Any]) -> None:
+        d["nudge_lead"] = "soon"
+
+    def nudge_lead_zero(d: dict[str, Any]) -> None:
+        d["nudge_lead"] = "0h"
+
     def missing_title(d: dict[str, Any]) -> None:
         del _item(d)["title"]
 
@@ -439,7 +460,29 @@ def _mutations() -> list[tuple[str, Any, str]]:
             asks_the_role,
             "name roles (Project Manager, security-officer): a survey never asks for the respondent's role",
         ),
+        ("approvals zero", approvals_zero, "item `cc.gate`: `approvals` is 0; it must be from 1 to 5"),
+        ("approvals text", approvals_text, "`approvals` must be a whole number from 1 to 5, not text"),
+        ("approvals on a task", approvals_on_task, "item `cc.one`: `approvals` is only for gates"),
+        ("not_by unknown", not_by_unknown, "`not_by` names `sponsor`, which is not one of `creator`, `responsible`"),
+        ("not_by on a task", not_by_on_task, "item `cc.one`: `not_by` is only for gates"),
+        ("nudge_lead invalid", nudge_lead_bad, "`nudge_lead` is invalid"),
+        ("nudge_lead zero", nudge_lead_zero, "`nudge_lead` is invalid"),
     ]
+
+
+def test_quorum_and_separation_of_duties_parse() -> None:
+    data = _minimal()
+    _item(data, 0, 1).update(approvals=2, not_by=["creator", "responsible"])
+    data["nudge_lead"] = "3d"
+    t = parse_template(data)
+    assert (t.item("cc.gate").approvals, t.item("cc.gate").not_by) == (2, ("creator", "responsible"))
+    assert (t.item("cm.go").approvals, t.item("cm.go").not_by) == (1, ())
+    assert t.nudge_lead == timedelta(days=3)
+    assert parse_template(_minimal()).nudge_lead == timedelta(hours=24)
+
+
+def test_shipped_template_keeps_single_approvals(caf: Template) -> None:
+    assert all(i.approvals == 1 and i.not_by == () for i in caf.items)
 
 
 @pytest.mark.parametrize(("mutate", "fragment"), [m[1:] for m in _mutations()], ids=[m[0] for m in _mutations()])

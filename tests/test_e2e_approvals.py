@@ -1,0 +1,84 @@
+"""End to end: quorum and separation of duties on a gate, and deputies. Runs once per backend.
+
+The shipped template asks one approval per gate; these tests give a gate the template fields
+`approvals: 2` / `not_by: [creator]` on its stored row, as a release made from such a template has."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import update
+
+from sandbox.driver import wait_until
+from storage.models import ChecklistItem
+from tests.harness import Stack
+
+
+def _gate(stack: Stack, release_id: int, key: str, **fields: Any) -> ChecklistItem:
+    item = stack.item(release_id, key)
+    with stack.db.begin() as conn:
+        conn.execute(update(ChecklistItem).where(ChecklistItem.id == item.id).values(**fields))
+    return item
+
+
+def _refused(stack: Stack, ch: str, item_id: int, user: str) -> str:
+    r = stack.click(ch, item_id, "item.approve", user)
+    assert r.status == 200
+    return json.dumps(stack.driver.wait_responses(r, count=1)[0])
+
+
+def test_quorum_of_two_different_approvers(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    key = f"REL-{rel.number}"
+    stack.posted(f"assign wbo <@UWBO> <@UMA> {key}", channel=ch, expect="now hold")
+    gate = _gate(stack, rel.id, "cc.window_appr", approvals_needed=2)
+
+    # One approval: counted, the gate still waits, the checklist says how far it is.
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: len(stack.decisions(gate.id)) == 1)
+    assert stack.item(rel.id, "cc.window_appr").state == "pending"
+    wait_until(lambda: "1 of 2 approvals: <@UWBO>" in stack.item_text(ch, gate.id))
+
+    # The same person again: refused with the rule named, nothing recorded.
+    before = stack.snapshot()
+    told = _refused(stack, ch, gate.id, "UWBO")
+    assert "needs 2 different approvers: you already approved" in told
+    assert stack.snapshot() == before
+
+    # A second person completes it.
+    stack.click(ch, gate.id, "item.approve", "UMA")
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "approved")
+    assert [(d.kind, d.user_id) for d in stack.decisions(gate.id)] == [("approve", "UWBO"), ("approve", "UMA")]
+    wait_until(lambda: "Approved by <@UMA>" in stack.item_text(ch, gate.id))
+
+
+def test_a_rejection_by_any_approver_rejects_a_quorum_gate(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    stack.posted(f"assign wbo <@UWBO> <@UMA> REL-{rel.number}", channel=ch, expect="now hold")
+    gate = _gate(stack, rel.id, "cc.window_appr", approvals_needed=2)
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: "1 of 2 approvals" in stack.item_text(ch, gate.id))
+    stack.click(ch, gate.id, "item.reject", "UMA")
+    wait_until(lambda: any(v.get("callback_id") == "item.reject" for v in stack.api.views_opened("UMA")))
+    view = [v for v in stack.api.views_opened("UMA") if v.get("callback_id") == "item.reject"][-1]
+    stack.driver.submit_view(
+        user="UMA", view=view, values={"reason": {"reason": {"type": "plain_text_input", "value": "Not this week"}}}
+    )
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "rejected")
+    assert stack.item(rel.id, "cc.window_appr").approved_by == []  # a later approval starts the count over
+
+
+def test_not_by_creator_refuses_the_creator_with_the_rule_named(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)  # created by UPM
+    stack.posted(f"assign wbo <@UPM> <@UWBO> REL-{rel.number}", channel=ch, expect="now hold")
+    gate = _gate(stack, rel.id, "cc.window_appr", not_by=["creator"])
+    before = stack.snapshot()
+    told = _refused(stack, ch, gate.id, "UPM")
+    assert "The release's creator may not approve this gate (not_by: creator)" in told
+    assert stack.snapshot() == before
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "approved")
