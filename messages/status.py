@@ -11,6 +11,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
+from domain.approvals import deputy_is_valid
 from domain.model import ItemState, ItemView, ReleaseView, Subject
 from domain.policy import Lateness, lateness
 
@@ -45,6 +46,7 @@ from .common import (
     section,
     state_label,
     text_length,
+    user_mention,
 )
 from .dates import slack_date, slack_window
 
@@ -223,7 +225,7 @@ def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rend
     return rendered(text, blocks)
 
 
-def roles_message(release: ReleaseView, *, command: str) -> Rendered:
+def roles_message(release: ReleaseView, *, command: str, now: datetime | None = None) -> Rendered:
     lines: list[str] = []
     for key in used_roles(release):
         owns = sum(key in i.responsible_roles for i in release.items)
@@ -235,6 +237,15 @@ def roles_message(release: ReleaseView, *, command: str) -> Rendered:
             f"*{role_names([key])}* (`{escape(key)}`) — {' · '.join(duties)}\n"
             f"      {holders_text(release.holders(key))}"
         )
+    for d in release.deputies:
+        whose = f" for {user_mention(d.for_user)}" if d.for_user else ""
+        if d.until is None:
+            span = "until set again"
+        elif now is None or deputy_is_valid(d, now):
+            span = f"until {slack_date(d.until)}"
+        else:
+            span = f"_expired_ {slack_date(d.until)}"
+        lines.append(f"Deputy *{role_names([d.role_key])}*: {user_mention(d.user_id)}{whose} · {span}")
     top: list[Block] = [header(f"Roles · {release_title(release)}")]
     cmd = command_text(command)
     foot = context(

@@ -6,6 +6,7 @@ The shipped template asks one approval per gate; these tests give a gate the tem
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -82,3 +83,44 @@ def test_not_by_creator_refuses_the_creator_with_the_rule_named(stack: Stack) ->
     assert stack.snapshot() == before
     stack.click(ch, gate.id, "item.approve", "UWBO")
     wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "approved")
+
+
+def test_deputy_decides_while_valid_is_refused_after_and_the_audit_names_both(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    key = f"REL-{rel.number}"
+    stack.posted(f"assign wbo <@UWBO> {key}", channel=ch, expect="now holds")
+
+    # Only the role holder or a Project Manager may set one.
+    told = stack.ok(f"deputy wbo <@UOUT> {key}", user="UMA", channel=ch, responses=1)
+    assert "Only a holder of Workload Business Owner" in json.dumps(told)
+    assert stack.count_rows("deputies", f"release_id = {rel.id}") == 0
+
+    until = datetime.now(UTC) + timedelta(seconds=6)
+    post = stack.posted(
+        f"deputy wbo <@UOCM> until {until.strftime('%Y-%m-%dT%H:%M:%S')}Z {key}",
+        user="UWBO",
+        channel=ch,
+        expect="may decide as deputy",
+    )
+    assert "<@UOCM> may decide as deputy *Workload Business Owner* for <@UWBO>" in post["text"]
+    roles = stack.answer(f"roles {key}", channel=ch)
+    assert "Deputy *Workload Business Owner*: <@UOCM> for <@UWBO>" in roles
+
+    gate = stack.item(rel.id, "cc.window_appr")
+    stack.click(ch, gate.id, "item.approve", "UOCM")
+    wait_until(lambda: len(stack.decisions(gate.id)) == 1)
+    d = stack.decisions(gate.id)[0]
+    assert (d.kind, d.user_id, d.for_user, d.role_key) == ("approve", "UOCM", "UWBO", "workload-business-owner")
+    wait_until(lambda: "Approved by <@UOCM> for <@UWBO> (deputy)" in stack.item_text(ch, gate.id))
+
+    # After the deadline: refused with the reason, nothing recorded but the refusal on the event log.
+    gate2 = stack.item(rel.id, "oc.decom_appr")
+    wait_until(lambda: datetime.now(UTC) > until, timeout=15)
+    told_after = _refused(stack, ch, gate2.id, "UOCM")
+    assert "Your deputy standing as Workload Business Owner for <@UWBO> ended" in told_after
+    assert stack.decisions(gate2.id) == []
+    events = stack.column("release_events", "kind")
+    assert "deputy_set" in events
+    wait_until(lambda: "deputy_expired" in stack.column("release_events", "kind"))
+    assert "expired" in stack.answer(f"roles {key}", channel=ch)

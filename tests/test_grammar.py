@@ -22,6 +22,7 @@ from bot.commands.types import (
     Roles,
     Schedule,
     SetChannel,
+    SetDeputy,
     Status,
     Unassign,
     UsageError,
@@ -100,6 +101,21 @@ BAD: list[tuple[str, str, str | None]] = [
     ("status REL-3 now", "Unexpected `now` after `REL-3`", "status"),
     ("list REL-3", "Unexpected `REL-3`: `list` takes no arguments", "list"),
     ("assign pm <@U012ABC> REL-x", "`REL-x` is not a release key", "assign"),
+    # deputy
+    ("deputy", "`deputy` needs a role and one person, picked with @", "deputy"),
+    ("deputy <@U012ABC> wbo", "Name the role first, then the person", "deputy"),
+    ("deputy ciso <@U012ABC>", "`ciso` is not a role. Roles:", "deputy"),
+    ("deputy wbo", "`deputy wbo` needs the person who stands in, picked with @", "deputy"),
+    ("deputy wbo REL-3", "`deputy wbo` needs the person who stands in", "deputy"),
+    ("deputy wbo <!subteam^S012AB>", "A deputy is one person, not a user group", "deputy"),
+    ("deputy wbo <@U012ABC> <@W0BOB99>", "One deputy at a time: <@W0BOB99> is a second person", "deputy"),
+    ("deputy wbo @dana", "`@dana` is plain text, not a mention", "deputy"),
+    ("deputy wbo <@U012ABC> until", "`until` needs a date and time, e.g. `until 2026-12-12 22:00`", "deputy"),
+    ("deputy wbo <@U012ABC> until REL-3", "`until` needs a date and time", "deputy"),
+    ("deputy wbo <@U012ABC> until friday", "`friday`", "deputy"),
+    ("deputy wbo <@U012ABC> until 2026-12-12 until 2026-12-13", "Give `until` once", "deputy"),
+    ("deputy wbo <@U012ABC> REL-1 REL-2", "Two release keys, `REL-1` and `REL-2`", "deputy"),
+    ("deputy wbo <#C0123|general>", "is a channel", "deputy"),
     # new: structure
     ("new Payroll", "`new` needs `--cutover <datetime>`", "new"),
     (f"new {CUT}", "`new` needs the release name first", "new"),
@@ -708,3 +724,15 @@ def test_the_forms_an_unknown_zone_suggests_are_accepted(verb: str) -> None:
         typed = getattr(cmd, "at", None) or getattr(cmd, "cutover", None)
         assert typed is not None and typed.has_offset, cmd
         assert typed.value.replace(tzinfo=None) == datetime(2026, 12, 18, 22, 0)
+
+
+def test_deputy_forms() -> None:
+    wbo = ROLES_BY_KEY["workload-business-owner"]
+    assert parse("deputy wbo <@U012ABC|dana>") == SetDeputy(wbo, "U012ABC", None, None)
+    assert parse("deputy wbo <@U012ABC> until 2026-12-12 22:00 REL-3") == SetDeputy(
+        wbo, "U012ABC", parse_datetime("2026-12-12 22:00"), "REL-3"
+    )
+    assert parse("deputy wbo until 2026-12-12T22:00Z <@U012ABC> rel-3") == SetDeputy(
+        wbo, "U012ABC", parse_datetime("2026-12-12T22:00Z"), "REL-3"
+    )
+    assert parse("deputy wbo REL-3 <@U012ABC> <@U012ABC>") == SetDeputy(wbo, "U012ABC", None, "REL-3")

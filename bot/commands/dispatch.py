@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot import announcements, cutover, releases, retro
+from bot import announcements, cutover, deputies, releases, retro
 from bot.commands import types as t
 from bot.commands.parser import parse
 from bot.commands.usage import help_overview, usage_for
@@ -63,7 +63,7 @@ async def _status(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Stat
 
 
 async def _roles(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles) -> Rendered:
-    return roles_message(release, command=c.settings.slash_command)
+    return roles_message(release, command=c.settings.slash_command, now=utcnow())
 
 
 RETRO_VERBS = {"open": Verb.RETRO_OPEN, "close": Verb.RETRO_CLOSE}
@@ -79,6 +79,7 @@ ROUTES: dict[type, Route] = {
     t.RetroStatus: Route("retro", answer=retro.show_status),
     t.Assign: Route("assign", run=releases.change_roles, acts=lambda _: Verb.ASSIGN),
     t.Unassign: Route("unassign", run=releases.change_roles, acts=lambda _: Verb.UNASSIGN),
+    t.SetDeputy: Route("deputy", run=deputies.set_deputy, acts=lambda _: Verb.DEPUTY),
     t.Cancel: Route("cancel", run=releases.cancel_release, acts=lambda _: Verb.CANCEL),
     t.SetChannel: Route("channel", run=announcements.set_channel, acts=lambda _: Verb.CHANNEL),
     t.Move: Route("move", run=announcements.move, acts=lambda _: Verb.MOVE),

@@ -40,6 +40,7 @@ from bot.commands.types import (
     Roles,
     Schedule,
     SetChannel,
+    SetDeputy,
     Status,
     Unassign,
     UsageError,
@@ -193,6 +194,8 @@ class _Parser:
             return ListReleases()
         if verb in ("assign", "unassign"):
             return self.assign(verb, args)
+        if verb == "deputy":
+            return self.deputy(args)
         release = self.only_release(verb, args)
         if verb == "status":
             return Status(release)
@@ -424,6 +427,56 @@ class _Parser:
         if verb == "assign":
             return Assign(role=role, subjects=tuple(subjects), release=release)
         return Unassign(role=role, subjects=tuple(subjects), release=release)
+
+    # deputy -------------------------------------------------------------------------------------
+
+    def deputy(self, args: Sequence[_Token]) -> SetDeputy:
+        verb = "deputy"
+        if not args:
+            raise self.fail(verb, "`deputy` needs a role and one person, picked with @.")
+        role_token = args[0].text
+        if role_token.startswith(("<", "@")):
+            raise self.fail(verb, f"Name the role first, then the person: `{_show(role_token)}` is not a role.")
+        role = self.role(verb, role_token)
+        person: str | None = None
+        release: str | None = None
+        when: list[str] = []
+        rest = list(args[1:])
+        i = 0
+        while i < len(rest):
+            token = rest[i]
+            i += 1
+            ref = self.release_ref(verb, token)
+            if ref is not None:
+                if release is not None:
+                    raise self.fail(verb, f"Two release keys, `{release}` and `{ref}`; give one.")
+                release = ref
+                continue
+            if token.text.lower() == "until":
+                if when:
+                    raise self.fail(verb, "Give `until` once.")
+                while (
+                    i < len(rest)
+                    and len(when) < 3
+                    and not rest[i].text.startswith("<")
+                    and rest[i].text.lower() != "until"
+                    and self.release_ref(verb, rest[i]) is None
+                ):
+                    when.append(rest[i].text)
+                    i += 1
+                if not when:
+                    raise self.fail(verb, f"`until` needs a date and time, e.g. `until {self.dates.moved}`.")
+                continue
+            subject = self.subject(verb, token.text)
+            if subject.kind is not SubjectKind.USER:
+                raise self.fail(verb, f"A deputy is one person, not a user group: `{_show(token.text)}` is a group.")
+            if person is not None and person != subject.id:
+                raise self.fail(verb, f"One deputy at a time: <@{subject.id}> is a second person.")
+            person = subject.id
+        if person is None:
+            raise self.fail(verb, f"`deputy {_show(role_token)}` needs the person who stands in, picked with @.")
+        until = self.timed(verb, parse_datetime, " ".join(when)) if when else None
+        return SetDeputy(role=role, user_id=person, until=until, release=release)
 
     def role(self, verb: str, text: str) -> Role:
         try:

@@ -78,6 +78,14 @@ class Unassign:
 
 
 @dataclass(frozen=True)
+class SetDeputy:
+    role: Role
+    user_id: str  # the deputy: one person
+    until: ParsedDateTime | None  # naive unless typed with an offset: read in the person's Slack zone
+    release: str | None
+
+
+@dataclass(frozen=True)
 class Cancel:
     release: str | None
 
@@ -147,6 +155,7 @@ Command: TypeAlias = (
     | Roles
     | Assign
     | Unassign
+    | SetDeputy
     | Cancel
     | SetChannel
     | Schedule

@@ -44,6 +44,13 @@ _VERBS: dict[str, _Verb] = {
         "assign <role> <@person|@group>… [REL-n]", "give people or user groups a role", "assign wbo @dana REL-3"
     ),
     "unassign": _Verb("unassign <role> <@person|@group>… [REL-n]", "take a role away", "unassign uat @lee REL-3"),
+    "deputy": _Verb(
+        "deputy <role> <@person> [until <datetime>] [REL-n]",
+        "let someone decide for a role (the role holder or a Project Manager)",
+        "deputy wbo @dana until {moved} REL-3",
+        note="Without `until` the deputy stands in until set again with a time. Decisions read "
+        "“by the deputy for the holder (deputy)”.",
+    ),
     "cancel": _Verb("cancel [REL-n]", "cancel a release", "cancel REL-3"),
     "channel": _Verb(
         "channel <audience> <#channel> [REL-n]",
