@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.components import Components
+from bot.home import wire_homes
 from bot.listeners import register_all
 from bot.live import LiveMessages
 from bot.logs import bind
@@ -54,7 +55,7 @@ def build_components(settings: Settings) -> Components:
     )
     tasks = TaskTracker()
     metrics.watch_tasks(tasks)
-    return Components(
+    c = Components(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -65,6 +66,8 @@ def build_components(settings: Settings) -> Components:
         sender=sender,
         metrics=metrics,
     )
+    c.home = wire_homes(c)
+    return c
 
 
 def create_app(settings: Settings, *, socket_mode: bool = False) -> tuple[AsyncApp, Components]:

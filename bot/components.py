@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -13,6 +15,10 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.slack.client import Directory
 from bot.tasks import TaskTracker
+from domain.model import ReleaseView
+
+if TYPE_CHECKING:
+    from bot.home import HomeKeeper
 
 
 @dataclass
@@ -26,3 +32,6 @@ class Components:
     tasks: TaskTracker
     sender: Sender
     metrics: Metrics = field(default_factory=Metrics)
+    # Re-publishes the App Home of the people a release change affects (bot/home.py); set by the factory.
+    touch_homes: Callable[[ReleaseView], None] = lambda _release: None
+    home: HomeKeeper | None = None  # set by the factory: it needs the components to publish

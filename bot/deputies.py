@@ -79,3 +79,4 @@ async def set_deputy(c: Components, who: Actor, release: ReleaseView, cmd: SetDe
     if not await post_notice(c, release, notice) or who.channel_id != release.channel_id:
         await reply(info_message(f"Done. {notice}"))
     c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")
+    c.touch_homes(release)

@@ -74,6 +74,8 @@ class LiveMessages:
         self._client = client
         self._clock = clock
         self._turns: dict[int, _Turn] = {}  # only releases being published or refreshed right now
+        # Told of every release whose messages changed (the App Home of its people follows).
+        self.on_change: Callable[[ReleaseView], None] = lambda _release: None
 
     async def publish(self, release_id: int) -> None:
         """Post the messages of a new release (summary, then one thread reply per phase part)."""
@@ -118,14 +120,16 @@ class LiveMessages:
             if view is None:
                 return False
             existing = {(m.kind, m.phase_key, m.part): m for m in await store.release_messages(session, release_id)}
-        rendered = render_all(view, self._clock())
+        rendered = [
+            (kind, phase_key, part, r, _hash(r)) for kind, phase_key, part, r in render_all(view, self._clock())
+        ]
+        changed = [x for x in rendered if (row := existing.get(x[:3])) is None or row.content_hash != x[4]]
+        if changed:
+            self.on_change(view)
         summary_ts = existing.get(("summary", "", 0))
         thread_ts = summary_ts.ts if summary_ts else None
-        for kind, phase_key, part, r in rendered:
-            h = _hash(r)
+        for kind, phase_key, part, r, h in changed:
             row = existing.get((kind, phase_key, part))
-            if row is not None and row.content_hash == h:
-                continue
             blocks = [b.to_dict() for b in r.blocks]
             if row is None:
                 if not create and thread_ts is None:

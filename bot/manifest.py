@@ -39,6 +39,12 @@ def manifest(url: str = PLACEHOLDER_URL, command: str = "/release") -> dict[str,
             "background_color": "#1d3557",
         },
         "features": {
+            # The Home tab shows what waits for each person; the Messages tab carries nudges and replies.
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": "Cutover", "always_online": True},
             "slash_commands": [
                 {
@@ -52,6 +58,7 @@ def manifest(url: str = PLACEHOLDER_URL, command: str = "/release") -> dict[str,
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
+            "event_subscriptions": {"request_url": events, "bot_events": ["app_home_opened"]},
             "interactivity": {"is_enabled": True, "request_url": events},
             "org_deploy_enabled": False,
             "socket_mode_enabled": False,

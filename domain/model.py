@@ -175,6 +175,7 @@ class ReleaseView:
     attempt: int = 1  # which cutover attempt the plan is for: one more after each rollback and re-plan
     past_attempts: tuple[PastAttempt, ...] = ()
     deputies: tuple[Deputy, ...] = ()
+    team_id: str = ""  # the workspace, for surfaces outside the release channel (App Home)
 
     @property
     def items(self) -> tuple[ItemView, ...]:

@@ -95,6 +95,7 @@ def release_view(
         attempt=row.attempt,
         past_attempts=past,
         deputies=deputies,
+        team_id=row.team_id,
     )
 
 

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from bot import checklist
 from bot.components import Components
 from bot.slack.payload import actor, parse_target, text_input
-from bot.slack.replies import apology, via_response_url
+from bot.slack.replies import apology, direct_message, via_response_url
 from domain.limits import REJECT_REASON_MAX
 from domain.model import DecisionKind
 from messages import ids
@@ -31,7 +31,9 @@ def register(app: AsyncApp, c: Components) -> None:
         await ack()
         who = actor(context, body)
         kind = KINDS[str(action.get("action_id"))]
-        reply = via_response_url(respond)
+        # From the App Home there is no response_url: the person hears back in the app's DM.
+        from_view = (body.get("container") or {}).get("type") == "view"
+        reply = direct_message(c.client, who.user_id) if from_view else via_response_url(respond)
         target = parse_target(action.get("value"))
         if target is None:
             await reply(info_message(":warning: That button is not one of mine; nothing changed."))

@@ -55,6 +55,19 @@ def in_channel(client: AsyncWebClient, channel_id: str, user_id: str) -> Reply:
     return reply
 
 
+def direct_message(client: AsyncWebClient, user_id: str) -> Reply:
+    """The app's DM with the person (for clicks on the App Home, which carry no response_url)."""
+
+    async def reply(r: Rendered) -> None:
+        try:
+            opened = await client.conversations_open(users=user_id)
+            await client.chat_postMessage(channel=opened["channel"]["id"], **payload(r))
+        except SlackApiError as e:
+            log.warning("could not DM %s: %s", user_id, e.response.get("error"))
+
+    return reply
+
+
 async def nobody(_r: Rendered) -> None:
     """For work nobody waits on (the scheduler's): there is no one to tell."""
 
