@@ -123,6 +123,8 @@ def make_page_app(
     app.router.add_get("/api/channel", reader(lambda q: view.channel(q.get("user"), q.get("channel"))))
     app.router.add_get("/api/thread", reader(lambda q: view.thread(q.get("user"), q.get("channel"), q.get("ts"))))
     app.router.add_get("/api/modal", reader(lambda q: {"modal": view.modal(q.get("user"))}))
+    app.router.add_get("/api/home", reader(lambda q: {"home": view.home(q.get("user"))}))
+    app.router.add_post("/api/home", writer(actions.open_home))
     app.router.add_get("/api/changes", changes)
     app.router.add_get("/api/emoji", reader(lambda q: {"labels": text_labels()}))
     app.router.add_post("/api/slash", writer(actions.compose))

@@ -172,10 +172,20 @@ class PageActions:
     def _view_action(
         self, user: Mapping[str, Any], view_id: str, action_id: str, block_id: str | None, selected: Any
     ) -> dict[str, Any]:
-        view = self._top_view(user["id"], view_id)
+        home = self.standin.home_view(user["id"])
+        view = home if home is not None and home["id"] == view_id else self._top_view(user["id"], view_id)
         element = self._element(view.get("blocks") or [], action_id, block_id)
         typed = self._typed(element, selected, user["tz"])
         r = self.driver.click(user=user["id"], action_id=action_id, view=view, block_id=block_id, action=typed)
+        failure = _app_failure(r)
+        return {"ok": failure is None, **({"error": failure} if failure else {})}
+
+    # the App Home tab
+
+    def open_home(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The person opens the app's Home tab: Slack sends app_home_opened (the app publishes the view)."""
+        user = self.view.person(body.get("user"))
+        r = self.driver.app_home_opened(user=user["id"])
         failure = _app_failure(r)
         return {"ok": failure is None, **({"error": failure} if failure else {})}
 

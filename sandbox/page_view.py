@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.render import RenderContext, render_message, render_view
+from sandbox.render.blocks import render_blocks
 from sandbox.render.context import zone, zone_known
 from sandbox.team import Team
 from sandbox.webapi import SlackStandIn
@@ -229,6 +230,20 @@ class PageView:
             "depth": len(stack),
             "errors": errors,
             "html": render_view(view, self.context(me), errors or None),
+        }
+
+    # the App Home tab
+
+    def home(self, user: Any) -> dict[str, Any] | None:
+        """The Home view the app published for this person, rendered; None before it published one."""
+        me = self.person(user)["id"]
+        view = self.standin.home_view(me)
+        if view is None:
+            return None
+        return {
+            "view_id": view["id"],
+            "hash": view["hash"],
+            "html": render_blocks(view.get("blocks") or [], self.context(me), surface="home"),
         }
 
     def modal_errors(self, view: Mapping[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ const state = {
   thread: null, // {channel, ts} while the thread pane is open
   revision: -1,
   modal: null, // {view_id, key} of the modal on screen
+  home: null, // {view_id, key} of the App Home view on screen, while the Home tab is open
   shown: new Map(), // container id -> last rendered JSON, to leave unchanged lists alone
   clock: null, // {tz, offset}: the person's zone, for the ticking clock in the sidebar
   awaiting: new Map(), // ts of a message clicked -> when: its private answer is brought into view
@@ -142,13 +143,15 @@ async function switchUser(user, channel) {
   localStorage.setItem("sandbox.user", state.user);
   const conversations = [...workspace.channels, ...workspace.dms];
   const keep = conversations.find((c) => c.id === (channel || state.channel));
-  state.channel = keep ? keep.id : workspace.default_channel;
+  state.channel = (channel || state.channel) === HOME ? HOME : keep ? keep.id : workspace.default_channel;
+  state.home = null;
   if (state.thread && !conversations.some((c) => c.id === state.thread.channel)) closeThread();
   state.modal = null;
   state.shown.clear();
   state.awaiting.clear();
   await loadEmojiLabels();
   renderWorkspace(workspace);
+  if (state.channel === HOME) await attempt(() => postJSON("/api/home", {}));
   await refresh();
 }
 
@@ -195,6 +198,8 @@ function markCurrentConversation() {
 
 async function selectChannel(channel) {
   state.channel = channel;
+  // Opening the Home tab is what Slack tells the app about: it publishes the person's Home then.
+  if (channel === HOME) await attempt(() => postJSON("/api/home", {}));
   markCurrentConversation();
   rememberLocation();
   toggleSidebar(false);
@@ -416,7 +421,36 @@ function awaitAnswer(ts) {
   state.awaiting.set(ts, Date.now());
 }
 
+const HOME = "home";
+
+function showHome(open) {
+  byId("home").hidden = !open;
+  byId("messages").hidden = open;
+  byId("composer").hidden = open;
+}
+
+async function loadHome() {
+  const { home } = await getJSON("/api/home", { user: state.user });
+  byId("conversation-title").textContent = "Cutover · Home";
+  showHome(true);
+  const box = byId("home");
+  if (!home) {
+    state.home = null;
+    box.replaceChildren(el("p", { class: "empty", text: "The app has not published a Home tab for you yet." }));
+    return;
+  }
+  const key = JSON.stringify([home.view_id, home.hash, state.user]);
+  if (state.home && state.home.key === key) return;
+  box.innerHTML = home.html; // rendered and escaped by the server's Block Kit renderer
+  box.dataset.viewId = home.view_id;
+  textEmojiIn(box);
+  state.home = { view_id: home.view_id, key };
+}
+
 async function loadChannel() {
+  if (state.channel === HOME) return loadHome();
+  showHome(false);
+  state.home = null;
   const data = await getJSON("/api/channel", { user: state.user, channel: state.channel });
   const title = data.channel.kind === "dm" ? data.channel.name : `# ${data.channel.name}`;
   byId("conversation-title").textContent = data.channel.kind === "dm" ? "Cutover (app)" : title;
@@ -578,6 +612,7 @@ function askConfirm(spec) {
 
 function whereIs(element) {
   if (element.closest("#modal")) return state.modal ? { view_id: state.modal.view_id } : null;
+  if (element.closest("#home")) return state.home ? { view_id: state.home.view_id } : null;
   const message = element.closest("article[data-ts]");
   return message ? { channel: message.dataset.channel, ts: message.dataset.ts } : null;
 }
