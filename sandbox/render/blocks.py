@@ -17,7 +17,7 @@ from .elements import image_html, render_element
 from .mrkdwn import mrkdwn_html, render_plain, render_text
 from .richtext import rich_text_html
 
-Surface = Literal["message", "modal"]
+Surface = Literal["message", "modal", "home"]
 _SINGLE_CONTROLS = frozenset(
     {
         "plain_text_input",
