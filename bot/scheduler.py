@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.components import Components
+from bot.nudges import nudge_tick
 from bot.preflight import recheck_before_sends
 from bot.reminders import remind_overdue
 from bot.retro import due_work
@@ -56,6 +57,7 @@ def start_scheduler(c: Components) -> AsyncIOScheduler:
         now = utcnow()
         await due_work(c, now)
         await remind_overdue(c, now)
+        await nudge_tick(c, now, c.sender.worker_id)
 
     scheduler.add_job(
         housekeeping,

@@ -8,6 +8,8 @@ from typing import Literal, TypeVar
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.workhours import WorkHours, parse_days, parse_hours
+
 # pydantic reports field names; people set environment variables.
 ENV_NAMES = {
     "slack_bot_token": "SLACK_BOT_TOKEN",
@@ -26,6 +28,8 @@ ENV_NAMES = {
     "scheduler_tick": "SCHEDULER_TICK",
     "announcement_grace": "ANNOUNCEMENT_GRACE",
     "metrics_port": "METRICS_PORT",
+    "work_hours": "WORK_HOURS",
+    "work_days": "WORK_DAYS",
 }
 
 
@@ -60,6 +64,25 @@ class Settings(DatabaseSettings):
     scheduler_tick: float = Field(1.0, gt=0, le=60)  # seconds between looks for due announcements
     announcement_grace: int = Field(3600, ge=0)  # seconds: later than this after its time, a send is missed
     metrics_port: int | None = Field(None, ge=1, le=65535)  # where `worker` serves /healthz and /metrics
+    work_hours: str = "09:00-17:00"  # when nudges may reach a person, in their own zone
+    work_days: str = "mon-fri"
+
+    @field_validator("work_hours")
+    @classmethod
+    def _work_hours(cls, v: str) -> str:
+        parse_hours(v)
+        return v.strip()
+
+    @field_validator("work_days")
+    @classmethod
+    def _work_days(cls, v: str) -> str:
+        parse_days(v)
+        return v.strip().lower()
+
+    @property
+    def hours(self) -> WorkHours:
+        start, end = parse_hours(self.work_hours)
+        return WorkHours(start, end, parse_days(self.work_days))
 
     @field_validator("slack_bot_token")
     @classmethod

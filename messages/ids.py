@@ -47,3 +47,9 @@ NEW_REHEARSAL: Final = "rehearsal"
 def item_block(item_id: int) -> str:
     """The block that shows one checklist item (its buttons sit in `<this>-actions` for a gate)."""
     return f"item-{item_id}"
+
+
+# A nudge's Snooze buttons: `value` is "<item id>".
+NUDGE_SNOOZE_2H: Final = "nudge.snooze_2h"
+NUDGE_SNOOZE_TOMORROW: Final = "nudge.snooze_tomorrow"
+NUDGE_SNOOZES: Final = (NUDGE_SNOOZE_2H, NUDGE_SNOOZE_TOMORROW)

@@ -6,12 +6,13 @@ in "+N more" instead of growing the message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from domain.approvals import deputy_is_valid
+from domain.approvals import approvals_text, deputy_is_valid
 from domain.model import ItemState, ItemView, ReleaseView, Subject
 from domain.policy import Lateness, lateness
 
@@ -81,13 +82,31 @@ def _title(item: ItemView) -> str:
     return f"*{clip(one_line(item.title), TITLE_MAX)}*"
 
 
-def _gate_line(release: ReleaseView, item: ItemView, now: datetime) -> str:
+@dataclass(frozen=True)
+class Nudged:
+    """How often one approver was reminded of a waiting sign-off, and since when."""
+
+    user_id: str
+    count: int
+    since: datetime
+
+
+def nudged_text(nudged: Sequence[Nudged]) -> str:
+    """``nudged <@U1> 2× since <date>, <@U2> 1× since <date>``."""
+    return "nudged " + ", ".join(f"{user_mention(n.user_id)} {n.count}× since {slack_date(n.since)}" for n in nudged)
+
+
+def _gate_line(release: ReleaseView, item: ItemView, now: datetime, nudged: Sequence[Nudged] = ()) -> str:
     if item.state is ItemState.PENDING:
         signers = role_names(item.approver_roles)
         line = f"⏳ {_title(item)} — {item_state_words(item)}: {signers} · due {slack_date(item.due_at)}"
+        if item.approvals_needed > 1:
+            line += f" · {approvals_text(item)}"
         late = lateness(item, release, now)
         if late is not None:
             line += f" · {late_marker(late)}"
+        if nudged:
+            line += f" · {nudged_text(nudged)}"
         return line
     icon = "⛔" if item.state is ItemState.REJECTED else "✅"
     # Lower-case only the leading verb: the mention and date token after it are case-sensitive.
@@ -98,7 +117,7 @@ def _gate_line(release: ReleaseView, item: ItemView, now: datetime) -> str:
     return line
 
 
-def _gate_lines(release: ReleaseView, now: datetime) -> tuple[str, list[str]]:
+def _gate_lines(release: ReleaseView, now: datetime, nudged: Mapping[int, Sequence[Nudged]]) -> tuple[str, list[str]]:
     gates = [i for i in release.items if i.is_gate]
     by_state = {s: [g for g in gates if g.state is s] for s in ItemState}
     approved, pending, rejected = (
@@ -111,7 +130,7 @@ def _gate_lines(release: ReleaseView, now: datetime) -> tuple[str, list[str]]:
         heading = "*Sign-offs* — none in this release's template"
     # Rejections first: they block the release and need someone's attention.
     ordered = rejected + pending + approved
-    return heading, [_gate_line(release, g, now) for g in ordered]
+    return heading, [_gate_line(release, g, now, nudged.get(g.id, ())) for g in ordered]
 
 
 def _role_lines(release: ReleaseView) -> list[str]:
@@ -122,7 +141,10 @@ def _late(release: ReleaseView, now: datetime, kind: Lateness) -> list[ItemView]
     return sorted((i for i in release.items if lateness(i, release, now) is kind), key=lambda i: (i.due_at, i.id))
 
 
-def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rendered:
+def status_message(
+    release: ReleaseView, now: datetime, *, command: str, nudged: Mapping[int, Sequence[Nudged]] | None = None
+) -> Rendered:
+    """`nudged` maps a gate's item id to its approvers' reminders (shown on the waiting sign-offs)."""
     items = release.items
     done, total = progress(items)
     overdue = _late(release, now, Lateness.OVERDUE)
@@ -193,7 +215,7 @@ def status_message(release: ReleaseView, now: datetime, *, command: str) -> Rend
 
     dividers = 3
     fixed = len(top) + 1 + dividers + len(progress_blocks) + len(overdue_blocks) + len(role_blocks)
-    gate_heading, gate_lines = _gate_lines(release, now)
+    gate_heading, gate_lines = _gate_lines(release, now, nudged or {})
     gate_blocks = [
         section(t)
         for t in pack_lines(

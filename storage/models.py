@@ -169,6 +169,39 @@ class DeputyRow(Base):
     set_at: Mapped[datetime]
 
 
+class Nudge(Base):
+    """One nudge about a waiting gate, claimed before it is sent so that it goes out once, whoever ticks.
+
+    `kind`: `dm` (to an approver, at most once per gate per local working `day` of theirs), `thread` (the
+    one mention in the release thread once the gate is due), `pm` (the Project Manager told, a working
+    day past due). The unique key is the claim."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (UniqueConstraint("item_id", "user_id", "kind", "day", name="uq_nudges_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))  # "" for the thread and the PM notices
+    kind: Mapped[str] = mapped_column(String(16))
+    day: Mapped[str] = mapped_column(String(10))  # the recipient's local date for a DM, else ""
+    at: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+
+
+class NudgeSnooze(Base):
+    """An approver asked not to be nudged about a gate until then."""
+
+    __tablename__ = "nudge_snoozes"
+    __table_args__ = (UniqueConstraint("item_id", "user_id", name="uq_nudge_snoozes_item_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    until: Mapped[datetime]
+
+
 class ReleaseMessage(Base):
     """A Slack message that shows part of a release: the summary, or one part of one phase."""
 

@@ -28,7 +28,8 @@ from domain.states import Verb, refusal
 from domain.time import utcnow
 from messages.common import Rendered
 from messages.help import help_message, info_message, usage_error_message
-from messages.status import release_list_message, roles_message, status_message
+from messages.status import Nudged, release_list_message, roles_message, status_message
+from storage.nudges import nudge_counts
 from storage.queries import current_releases, load_release_view, release_view
 
 Answer = Callable[[Components, Actor, Any, Any], Awaitable[Rendered]]
@@ -59,7 +60,12 @@ async def _list(c: Components, who: Actor, _release: None, _cmd: t.ListReleases)
 
 
 async def _status(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Status) -> Rendered:
-    return status_message(release, utcnow(), command=c.settings.slash_command)
+    async with c.sessions() as session:
+        counts = await nudge_counts(session, release.id)
+    nudged: dict[int, list[Nudged]] = {}
+    for n in counts:
+        nudged.setdefault(n.item_id, []).append(Nudged(n.user_id, n.count, n.since))
+    return status_message(release, utcnow(), command=c.settings.slash_command, nudged=nudged)
 
 
 async def _roles(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles) -> Rendered:

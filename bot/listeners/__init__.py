@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.commands import dispatch
 from bot.components import Components
-from bot.listeners import checklist, cutover, home, releases, retro
+from bot.listeners import checklist, cutover, home, nudges, releases, retro
 
 
 def register_all(app: AsyncApp, c: Components) -> None:
@@ -21,3 +21,4 @@ def register_all(app: AsyncApp, c: Components) -> None:
     cutover.register(app, c)
     retro.register(app, c)
     home.register(app, c)
+    nudges.register(app, c)

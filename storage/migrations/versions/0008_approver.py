@@ -44,9 +44,54 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deputies", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deputies_release_id"), ["release_id"], unique=False)
+    op.create_table(
+        "nudges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("release_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sa.String(length=64), nullable=False),
+        sa.Column("sent_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["checklist_items.id"], name=op.f("fk_nudges_item_id_checklist_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["release_id"], ["releases.id"], name=op.f("fk_nudges_release_id_releases"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nudges")),
+        sa.UniqueConstraint("item_id", "user_id", "kind", "day", name="uq_nudges_slot"),
+    )
+    with op.batch_alter_table("nudges", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_nudges_release_id"), ["release_id"], unique=False)
+    op.create_table(
+        "nudge_snoozes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("until", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["checklist_items.id"],
+            name=op.f("fk_nudge_snoozes_item_id_checklist_items"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nudge_snoozes")),
+        sa.UniqueConstraint("item_id", "user_id", name="uq_nudge_snoozes_item_user"),
+    )
+    with op.batch_alter_table("nudge_snoozes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_nudge_snoozes_item_id"), ["item_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("nudge_snoozes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_nudge_snoozes_item_id"))
+    op.drop_table("nudge_snoozes")
+    with op.batch_alter_table("nudges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_nudges_release_id"))
+    op.drop_table("nudges")
     with op.batch_alter_table("deputies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deputies_release_id"))
     op.drop_table("deputies")
