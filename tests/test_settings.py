@@ -23,6 +23,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         "RUN_SCHEDULER",
         "AUTO_MIGRATE",
         "METRICS_PORT",
+        "WORK_HOURS",
+        "WORK_DAYS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -84,6 +86,11 @@ def test_dotenv_with_unrelated_keys(tmp_path) -> None:
         ({"SLACK_BOT_TOKEN": SECRET, "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"SLACK_BOT_TOKEN": SECRET, "METRICS_PORT": "prom"}, "METRICS_PORT Input should be a valid integer"),
         ({"SLACK_BOT_TOKEN": SECRET, "METRICS_PORT": "0"}, "METRICS_PORT Input should be greater than or equal to 1"),
+        (
+            {"SLACK_BOT_TOKEN": SECRET, "WORK_HOURS": "9-5"},
+            "WORK_HOURS `9-5` is not a span of hours",
+        ),
+        ({"SLACK_BOT_TOKEN": SECRET, "WORK_DAYS": "weekdays"}, "WORK_DAYS `weekdays` is not a list of days"),
     ],
 )
 def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
