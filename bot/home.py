@@ -17,6 +17,7 @@ from domain.model import ReleaseView
 from domain.time import utcnow
 from messages.home import Decided, home_view
 from storage.home import current_release_views, recent_decisions
+from storage.queries import load_release_header
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,13 @@ def wire_homes(c: Components) -> HomeKeeper:
     keeper = HomeKeeper(publish, c.tasks, interval=PUBLISH_INTERVAL)
 
     async def touch_people(release: ReleaseView) -> None:
-        keeper.touch(release.team_id, sorted(await affected_people(c, release)))
+        # The people of the release as it was and as it is now: an unassigned person's Home changes too.
+        people = await affected_people(c, release)
+        async with c.sessions() as session:
+            fresh = await load_release_header(session, release.id)
+        if fresh is not None:
+            people |= await affected_people(c, fresh)
+        keeper.touch(release.team_id, sorted(people)[:MAX_AFFECTED])
 
     def touch(release: ReleaseView) -> None:
         if release.team_id:

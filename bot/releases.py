@@ -244,6 +244,7 @@ async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Ass
         if extra:
             await reply(info_message(" ".join(extra)))
     c.tasks.spawn(c.live.refresh(release.id), context=f"refresh {release.key}")
+    c.touch_homes(release)  # the checklist does not show holders: their Homes are told directly
 
 
 async def post_notice(c: Components, release: ReleaseView, text: str) -> bool:

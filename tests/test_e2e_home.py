@@ -83,3 +83,15 @@ def test_the_messages_tab_publishes_nothing(stack: Stack) -> None:
     stack.driver.app_home_opened(user="UG2")
     wait_until(lambda: stack.api.home_view("UG2") is not None, timeout=10)
     assert stack.api.home_view("USPON") is None
+
+
+def test_an_assignment_republishes_the_new_holders_home(stack: Stack) -> None:
+    stack.driver.app_home_opened(user="USPON")
+    wait_until(lambda: EMPTY_WAITING in _home_text(stack, "USPON"), timeout=10)
+    ch = stack.channel()
+    rel = stack.new_release(ch, name="Billing to Azure")
+    gate = stack.item(rel.id, "cc.window_appr")
+    stack.posted(f"assign wbo <@USPON> REL-{rel.number}", channel=ch, expect="now holds")
+    # Nobody opened the Home again: the assignment itself brings the gate there.
+    wait_until(lambda: _approve_button(stack.api.home_view("USPON") or {}, gate.id), timeout=10)
+    assert "Billing to Azure" in _home_text(stack, "USPON")
