@@ -95,3 +95,11 @@ def test_an_assignment_republishes_the_new_holders_home(stack: Stack) -> None:
     # Nobody opened the Home again: the assignment itself brings the gate there.
     wait_until(lambda: _approve_button(stack.api.home_view("USPON") or {}, gate.id), timeout=10)
     assert "Billing to Azure" in _home_text(stack, "USPON")
+
+
+def test_the_events_url_answers_slacks_challenge_only_when_signed(stack: Stack) -> None:
+    body = json.dumps({"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"})
+    ok = stack.driver.post_raw(body, stack.driver.signed_headers(body, content_type="application/json"))
+    assert (ok.status, ok.json) == (200, {"challenge": "3eZbrw1aBm2rZgRNFdxV"})
+    forged = stack.driver.post_raw(body, {"Content-Type": "application/json"})
+    assert forged.status == 401 and "3eZbrw1aBm2rZgRNFdxV" not in forged.text

@@ -534,6 +534,13 @@ def test_modal_stack_update_and_home(api: SlackStandIn, client: WebClient) -> No
     assert api.home_view("U1") == again
     wrong_type = slack_error(lambda: client.views_publish(user_id="U1", view=modal([section()])))
     assert wrong_type.response["error"] == "invalid_arguments"
+    nobody = slack_error(lambda: client.views_publish(user_id="UNOBODY", view={"type": "home", "blocks": []}))
+    assert nobody.response["error"] == "user_not_found"
+    too_many = slack_error(
+        lambda: client.views_publish(user_id="U1", view={"type": "home", "blocks": [section()] * 101})
+    )
+    assert too_many.response["error"] == "invalid_arguments"
+    assert api.home_view("U1") == again  # a refused publish leaves the Home as it was
 
 
 # --- response_url ----------------------------------------------------------------------------
