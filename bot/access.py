@@ -18,8 +18,25 @@ from messages.help import info_message
 log = logging.getLogger(__name__)
 
 
-async def roles_for(directory: Directory, release: ReleaseView, user_id: str, wanted: Iterable[str]) -> frozenset[str]:
-    groups = groups_to_resolve(user_id, release.assignments, wanted)
+async def roles_for(
+    directory: Directory, release: ReleaseView, user_id: str, wanted: Iterable[str], *, every_group: bool = False
+) -> frozenset[str]:
+    """The roles the person holds. User groups are asked about only when the person lacks every wanted
+    role directly, unless `every_group`: a rule that refuses a role (separation of duties) or a view
+    of all of them (the App Home) must see the roles held through groups too."""
+    wanted = tuple(wanted)
+    if every_group:
+        groups = tuple(
+            sorted(
+                {
+                    a.subject.id
+                    for a in release.assignments
+                    if a.role_key in wanted and a.subject.kind is SubjectKind.GROUP
+                }
+            )
+        )
+    else:
+        groups = groups_to_resolve(user_id, release.assignments, wanted)
     member_of = await directory.groups_containing(user_id, groups) if groups else ()
     return roles_of(user_id, release.assignments, member_of)
 

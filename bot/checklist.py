@@ -85,7 +85,7 @@ async def _check(c: Components, who: Actor, target: tuple[int, int], kind: Decis
     wanted = roles_needed(item, kind)
     if "responsible" in item.not_by:  # separation of duties asks about the responsible roles too
         wanted = (*wanted, *item.responsible_roles)
-    held = await roles_for(c.directory, view, who.user_id, wanted)
+    held = await roles_for(c.directory, view, who.user_id, wanted, every_group="responsible" in item.not_by)
     now = datetime.now(UTC)
     verdict = judge(view, item, kind, who.user_id, held, now)
     if not verdict.allowed:

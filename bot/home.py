@@ -35,7 +35,7 @@ async def build_home(c: Components, team_id: str, user_id: str) -> dict[str, obj
     held = {}
     for release in releases:
         wanted = {r for i in release.items for r in i.approver_roles} | {a.role_key for a in release.assignments}
-        held[release.id] = await roles_for(c.directory, release, user_id, wanted)
+        held[release.id] = await roles_for(c.directory, release, user_id, wanted, every_group=True)
     decided = []
     for d in recent:
         link = None

@@ -78,7 +78,7 @@ async def _approvers(
     wanted = (*item.approver_roles, *(item.responsible_roles if "responsible" in item.not_by else ()))
     out = []
     for person in sorted(people):
-        held = await roles_for(c.directory, release, person, wanted)
+        held = await roles_for(c.directory, release, person, wanted, every_group="responsible" in item.not_by)
         verdict = judge(release, item, DecisionKind.APPROVE, person, held, now)
         if verdict.allowed:
             out.append((person, verdict.for_user))

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from sandbox.driver import wait_until
 from storage.models import ChecklistItem
-from tests.harness import Stack
+from tests.harness import GROUP, Stack
 
 
 def _gate(stack: Stack, release_id: int, key: str, **fields: Any) -> ChecklistItem:
@@ -124,3 +124,19 @@ def test_deputy_decides_while_valid_is_refused_after_and_the_audit_names_both(st
     assert "deputy_set" in events
     wait_until(lambda: "deputy_expired" in stack.column("release_events", "kind"))
     assert "expired" in stack.answer(f"roles {key}", channel=ch)
+
+
+def test_not_by_responsible_sees_a_responsible_role_held_through_a_user_group(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    key = f"REL-{rel.number}"
+    # Gina approves directly, and is a Project Manager (the gate's responsible role) through her group.
+    stack.posted(f"assign wbo <@UG1> <@UWBO> {key}", channel=ch, expect="now hold")
+    stack.posted(f"assign pm <!subteam^{GROUP}|@wbo-team> {key}", channel=ch, expect="now holds")
+    gate = _gate(stack, rel.id, "cc.window_appr", not_by=["responsible"])
+    before = stack.snapshot()
+    told = _refused(stack, ch, gate.id, "UG1")
+    assert "Holders of this item's responsible roles may not approve it (not_by: responsible)" in told
+    assert stack.snapshot() == before
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "approved")
