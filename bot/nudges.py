@@ -4,7 +4,8 @@ so any number of processes ticking at once send each one exactly once.
 A pending gate due within its template's `nudge_lead` DMs each person who may approve it now (directly,
 through a user group or as a deputy) at the next working moment in their zone, at most once per gate per
 working day of theirs, unless they snoozed it. Unanswered at its due time: one mention of its approvers in
-the release thread. A working day past due (in the release's zone): its Project Managers are told.
+the release thread. A working day past due (in the release's zone): its Project Managers are told. A gate
+that was already due when the release was created is a late start: nudged, never escalated.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.slack.payload import Actor
 from bot.slack.replies import Reply, payload
 from domain.approvals import deputy_is_valid
 from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
-from domain.policy import judge
+from domain.policy import due_before_creation, judge
 from domain.roles import PROJECT_MANAGER
 from domain.template import TemplateError, UnknownTemplate, available_templates, load_template
 from domain.time import utcnow
@@ -121,6 +122,8 @@ async def _nudge_release(c: Components, release_id: int, now: datetime, worker: 
                 sent += 1
             else:
                 await store.release_claim(c.sessions, claimed)
+        if due_before_creation(item, release):
+            continue  # a late start, not an alarm (domain/policy.py): reminded, never escalated
         mentions = [f"<@{p}>" for p, _ in approvers]
         if now >= item.due_at and (item.id, "thread") not in escalated:
             sent += await _escalate(

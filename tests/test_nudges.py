@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from bot.app import build_components
 from bot.components import Components
@@ -31,6 +32,7 @@ from messages.common import Rendered
 from sandbox.webapi import SlackStandIn
 from storage import releases
 from storage.migrate import upgrade
+from storage.models import ChecklistItem
 from tests.databases import backends, fresh_database
 from tests.harness import BOT_TOKEN, TEAM, standin
 
@@ -194,6 +196,22 @@ async def _gate_ids(w: World) -> list[int]:
         view = await load_release_view(s, w.release_id)
     assert view is not None
     return [i.id for i in view.items]
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_a_gate_due_before_the_release_existed_is_nudged_but_never_escalated(
+    backend: str, tmp_path: Path
+) -> None:
+    async with world(backend, tmp_path) as w:
+        (item_id,) = await _gate_ids(w)
+        async with w.c.sessions() as s, s.begin():
+            await s.execute(
+                update(ChecklistItem).where(ChecklistItem.id == item_id).values(due_at=datetime(2026, 1, 1, tzinfo=UTC))
+            )
+        for now in ticks():
+            await nudge_tick(w.c, now, "test")
+        assert len(dms(w.api, "UOCM", "Sign-off waiting")) == 3
+        assert thread_mentions(w.api) == [] and dms(w.api, "UPM", "Overdue sign-off") == []
 
 
 CHILD = """
