@@ -496,7 +496,9 @@ async def retime_items(
             item.due_at = due_at(
                 spec, template, release.cutover_start, release.cutover_end, release.rehearsal_factor or 1
             )
-        if item.state == ItemState.APPROVED.value and reopen(item):
+        # A quorum gate's approvals so far were for that window or attempt too: they count no more.
+        partly = item.state == ItemState.PENDING.value and bool(item.approved_by)
+        if (item.state == ItemState.APPROVED.value or partly) and reopen(item):
             session.add(
                 Decision(
                     release_id=release.id,

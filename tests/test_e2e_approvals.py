@@ -140,3 +140,19 @@ def test_not_by_responsible_sees_a_responsible_role_held_through_a_user_group(st
     assert stack.snapshot() == before
     stack.click(ch, gate.id, "item.approve", "UWBO")
     wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "approved")
+
+
+def test_moving_the_window_voids_a_window_bound_gates_approvals_so_far(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    key = f"REL-{rel.number}"
+    stack.posted(f"assign wbo <@UWBO> <@UMA> {key}", channel=ch, expect="now hold")
+    gate = _gate(stack, rel.id, "cc.window_appr", approvals_needed=2)  # window-bound
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").approved_by == ["UWBO"])
+    new_start = rel.cutover_start + timedelta(days=7)
+    stack.ok(f"move --cutover {new_start.strftime('%Y-%m-%dT%H:%M:%S')}Z {key}", channel=ch, responses=1)
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").approved_by == [])
+    assert [d.kind for d in stack.decisions(gate.id)] == ["approve", "reopen"]
+    wait_until(lambda: "approvals" in stack.item_text(ch, gate.id) and "<@UWBO>" not in stack.item_text(ch, gate.id))
+    assert "0 of 2 approvals" in stack.item_text(ch, gate.id)
