@@ -9,27 +9,35 @@ from dataclasses import dataclass
 class Role:
     key: str  # slug, as typed in /release assign
     name: str
-    alias: str
-    description: str
+    aliases: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def alias(self) -> str:
+        return self.aliases[0] if self.aliases else ""
 
 
 ROLES: tuple[Role, ...] = (
-    Role("project-manager", "Project Manager", "pm", "Runs the plan, drives testing, organizes stakeholder updates."),
-    Role("org-change-manager", "Organizational Change Manager", "ocm", "Communicates the change to the organization."),
+    Role(
+        "project-manager", "Project Manager", ("pm",), "Runs the plan, drives testing, organizes stakeholder updates."
+    ),
+    Role(
+        "org-change-manager", "Organizational Change Manager", ("ocm",), "Communicates the change to the organization."
+    ),
     Role(
         "workload-business-owner",
         "Workload Business Owner",
-        "wbo",
+        ("wbo",),
         "Owns the workload's business value; approves windows and sign-offs.",
     ),
-    Role("workload-architect", "Workload Architect", "wa", "Architectural guidance and decisions for the workload."),
-    Role("uat-tester", "User Acceptance Tester", "uat", "Tests the workload as a business user."),
-    Role("migration-architect", "Migration Architect", "ma", "Makes the technical migration decisions."),
-    Role("migration-engineer", "Migration Engineer", "me", "Executes the migration tasks."),
-    Role("cloud-ops-manager", "Cloud Operations Manager", "com", "Puts monitoring, backup and operations in place."),
-    Role("project-sponsor", "Project Sponsor", "sponsor", "Owns release decisions and scope."),
-    Role("security-officer", "Security Officer", "sec", "Reviews security risks before cutover."),
-    Role("licensing-specialist", "Licensing Specialist", "lic", "Licensing and FinOps."),
+    Role("workload-architect", "Workload Architect", ("wa",), "Architectural guidance and decisions for the workload."),
+    Role("uat-tester", "User Acceptance Tester", ("uat",), "Tests the workload as a business user."),
+    Role("migration-architect", "Migration Architect", ("ma",), "Makes the technical migration decisions."),
+    Role("migration-engineer", "Migration Engineer", ("me",), "Executes the migration tasks."),
+    Role("cloud-ops-manager", "Cloud Operations Manager", ("com",), "Puts monitoring, backup and operations in place."),
+    Role("project-sponsor", "Project Sponsor", ("sponsor",), "Owns release decisions and scope."),
+    Role("security-officer", "Security Officer", ("sec",), "Reviews security risks before cutover."),
+    Role("licensing-specialist", "Licensing Specialist", ("lic",), "Licensing and FinOps."),
 )
 
 ROLES_BY_KEY: dict[str, Role] = {r.key: r for r in ROLES}
