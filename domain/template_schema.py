@@ -35,6 +35,21 @@ AUDIENCES: tuple[str, ...] = ("business", "it", "support", "all")
 SurveyKind = Literal["text", "rating", "yes_no", "choice"]
 SURVEY_KINDS: tuple[SurveyKind, ...] = ("text", "rating", "yes_no", "choice")
 NOT_BY: tuple[str, ...] = ("creator", "responsible")
+# Announcement keys the app has wording for (domain.announcements.NoticeKey; a test keeps them equal).
+BUILTIN_WORDING: tuple[str, ...] = (
+    "ann.initial",
+    "ann.it_ops",
+    "ann.freeze",
+    "ann.reminder",
+    "ann.started",
+    "ann.outcome",
+    "ann.post_check",
+    "ann.hypercare_end",
+    "ann.decom_notice",
+    "ann.decom_done",
+    "ann.outcomes",
+)
+MANAGER_ROLE = "project-manager"  # domain.roles.PROJECT_MANAGER: who runs a release, whatever its name
 # Named placeholders an announcement's wording may use; anything else in braces is an error.
 PLACEHOLDERS: tuple[str, ...] = ("release", "workload", "window", "start", "end", "channel", "contacts")
 
@@ -463,6 +478,16 @@ def _whole_document(data: Mapping[str, Any]) -> list[Problem]:
                 first.setdefault(key, i)
 
     duplicates("roles", data.get("roles"), "role")
+    declared = data.get("roles")
+    if isinstance(declared, list) and declared:
+        if not any(isinstance(r, Mapping) and r.get("key") == MANAGER_ROLE for r in declared):
+            problems.append(
+                Problem(
+                    ("roles",),
+                    f"must declare {MANAGER_ROLE}: the role that runs the release (assigns roles, changes the "
+                    "scope); give it the name your team uses",
+                )
+            )
     duplicates("phases", data.get("phases"), "phase")
     duplicates("announcements", data.get("announcements"), "announcement")
     duplicates("retro_survey", data.get("retro_survey"), "question")
@@ -547,6 +572,15 @@ def _whole_document(data: Mapping[str, Any]) -> list[Problem]:
     for i, ann in enumerate(announcements if isinstance(announcements, list) else []):
         if isinstance(ann, Mapping):
             regime(("announcements", i, "offset"), ann.get("offset"))
+            key = ann.get("key")
+            if isinstance(key, str) and key not in BUILTIN_WORDING and ann.get("wording") is None:
+                problems.append(
+                    Problem(
+                        ("announcements", i),
+                        f'"{key}" has no wording: write wording: with placeholders such as {{release}} and '
+                        f"{{window}}, or use a key with built-in wording ({', '.join(BUILTIN_WORDING)})",
+                    )
+                )
 
     role_words = _role_words(roles)
     questions = data.get("retro_survey")

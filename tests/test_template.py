@@ -244,7 +244,7 @@ def _minimal() -> dict[str, Any]:
                 ],
             },
         ],
-        "announcements": [{"key": "ann.a", "offset": "-1d", "audiences": ["all"], "purpose": "Remind"}],
+        "announcements": [{"key": "ann.reminder", "offset": "-1d", "audiences": ["all"], "purpose": "Remind"}],
         "retro_survey": [{"key": "q1", "text": "What went well?", "kind": "text"}],
     }
 
@@ -558,7 +558,7 @@ def _mutations() -> list[tuple[str, Any, str]]:
         (
             "duplicate announcement",
             duplicate_announcement,
-            'announcements[1].key: announcement "ann.a" is used twice (first at announcements[0])',
+            'announcements[1].key: announcement "ann.reminder" is used twice (first at announcements[0])',
         ),
         (
             "bad survey kind",

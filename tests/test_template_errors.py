@@ -352,10 +352,30 @@ BROKEN: list[tuple[str, str, str, list[str]]] = [
     ),
     (
         "duplicate announcement",
-        "    wording:",
-        "  - key: ann.notice\n    offset: -2d\n    audiences: [it]\n    purpose: Again\n    wording:",
+        "retro_survey:\n",
+        "  - key: ann.notice\n    offset: -2d\n    audiences: [it]\n    purpose: Again\n    wording: Again {release}\nretro_survey:\n",
         [
-            'payroll.yaml:45:10 announcements[1].key: announcement "ann.notice" is used twice (first at announcements[0])',
+            'payroll.yaml:46:10 announcements[1].key: announcement "ann.notice" is used twice (first at announcements[0])',
+        ],
+    ),
+    (
+        "announcement without wording",
+        '    wording: "{release} happens {window}. Questions: {contacts}"\n',
+        "",
+        [
+            'payroll.yaml:41:5 announcements[0]: "ann.notice" has no wording: write wording: with placeholders such as {release} and {window}, or use a key with built-in wording (ann.initial, ann.it_ops, ann.freeze, ann.reminder, ann.started, ann.outcome, ann.post_check, ann.hypercare_end, ann.decom_notice, ann.decom_done, ann.outcomes)',
+        ],
+    ),
+    (
+        "no project manager role",
+        "  - key: project-manager\n    name: Project Manager\n    aliases: [pm]\n",
+        "",
+        [
+            "payroll.yaml:7:3 roles: must declare project-manager: the role that runs the release (assigns roles, changes the scope); give it the name your team uses",
+            'payroll.yaml:12:13 phases[0].roles[0]: unknown role "project-manager"; declare it under roles:',
+            'payroll.yaml:16:23 phases[0].items[0].responsible[0]: unknown role "project-manager"; declare it under roles:',
+            'payroll.yaml:21:23 phases[0].items[1].responsible[0]: unknown role "project-manager"; declare it under roles:',
+            'payroll.yaml:33:21 phases[1].items[0].approvers[0]: unknown role "project-manager"; declare it under roles:',
         ],
     ),
     (
@@ -576,3 +596,10 @@ def test_json_schema_rejects_broken(old: str, new: str, where: list[object]) -> 
     assert list(validator.iter_errors(yaml.safe_load(BASE))) == []
     errors = list(validator.iter_errors(yaml.safe_load(BASE.replace(old, new, 1))))
     assert errors and any(list(e.absolute_path) == where for e in errors), [e.message for e in errors]
+
+
+def test_builtin_wording_keys_are_the_notice_keys() -> None:
+    from domain.announcements import NoticeKey
+    from domain.template_schema import BUILTIN_WORDING
+
+    assert set(BUILTIN_WORDING) == {k.value for k in NoticeKey} - {NoticeKey.ROLLBACK.value}
