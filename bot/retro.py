@@ -22,7 +22,7 @@ from bot.slack.payload import Actor
 from bot.slack.replies import Reply, nobody, payload
 from domain.model import ReleaseView
 from domain.retro import REMIND_BEFORE_CLOSE, SurveyState, reminder_due, summarize, validate_answers
-from domain.template import SurveyQuestion, load_template
+from domain.template import SurveyQuestion
 from domain.time import utcnow
 from messages.common import Rendered
 from messages.help import info_message
@@ -59,7 +59,7 @@ def respondent_key(secret: str, salt: str, user_id: str) -> str:
 
 
 def questions_for(release: ReleaseView) -> tuple[SurveyQuestion, ...]:
-    return load_template(release.template_key).survey
+    return release.template.survey
 
 
 async def show_status(c: Components, _who: Actor, release: ReleaseView, _cmd: RetroStatus) -> Rendered:

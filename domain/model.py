@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from domain.roles import Role
+from domain.template import Template, template_of
+
 
 class ReleaseState(StrEnum):
     PLANNING = "planning"
@@ -79,6 +82,12 @@ class ItemView:
     decided_by: str | None = None  # Slack user id behind the current state
     decided_at: datetime | None = None
     reason: str | None = None  # the rejection reason, when rejected
+    number: int = 0  # the short key people type (#7); 0 for items built outside a release
+    scope_bound: bool = False  # a sign-off about the scope: reopens when the scope changes
+
+    @property
+    def label(self) -> str:
+        return f"#{self.number}" if self.number else self.key
 
     @property
     def is_gate(self) -> bool:
@@ -146,6 +155,19 @@ class ReleaseView:
     rehearsal_factor: int | None = None  # a rehearsal on a clock this many times faster than the plan
     attempt: int = 1  # which cutover attempt the plan is for: one more after each rollback and re-plan
     past_attempts: tuple[PastAttempt, ...] = ()
+    template_version: str = ""
+    # The template as it was when the release was created (JSON); None for releases older than snapshots.
+    template_snapshot: str | None = field(default=None, repr=False)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The release's roles, as its template declares them."""
+        return self.template.roles
+
+    @property
+    def template(self) -> Template:
+        """What this release follows: its snapshot, never a later edit of the template."""
+        return template_of(self.template_key, self.template_snapshot)
 
     @property
     def items(self) -> tuple[ItemView, ...]:

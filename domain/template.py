@@ -365,6 +365,11 @@ def load_template(key: str) -> Template:
     return parse_file(catalog[key])
 
 
+def template_of(key: str, snapshot: str | None) -> Template:
+    """A release's template: its snapshot, or (for a release from before snapshots) the current version."""
+    return from_snapshot(snapshot) if snapshot else load_template(key)
+
+
 def is_builtin(key: str) -> bool:
     return (builtin_dir() / f"{key}{SUFFIX}").is_file()
 

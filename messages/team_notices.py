@@ -113,7 +113,8 @@ def missed_message(release: ReleaseView, items: Sequence[tuple[str, str, datetim
 
 def _reapproval_line(release: ReleaseView, item: ItemView) -> str:
     who = "; ".join(
-        f"{role_names([role])}: {holders_text(release.holders(role), HOLDERS_SHOWN)}" for role in item.approver_roles
+        f"{role_names([role], release.roles)}: {holders_text(release.holders(role), HOLDERS_SHOWN)}"
+        for role in item.approver_roles
     )
     return f"• *{clip(one_line(item.title), TITLE_MAX)}* — {who or '_no approver role_'}"
 

@@ -40,6 +40,8 @@ def item_view(row: ChecklistItem) -> ItemView:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         reason=row.reason,
+        number=row.number,
+        scope_bound=row.scope_bound,
     )
 
 
@@ -50,6 +52,8 @@ def release_view(
     if with_items:
         by_phase: dict[str, list[ChecklistItem]] = {}
         for it in row.items:
+            if it.removed_at is not None:
+                continue  # removed from the scope: its row and decisions stay for the audit
             by_phase.setdefault(it.phase_key, []).append(it)
         for key, rows in sorted(by_phase.items(), key=lambda kv: kv[1][0].phase_position):
             rows.sort(key=lambda r: r.position)
@@ -83,6 +87,8 @@ def release_view(
         rehearsal_factor=row.rehearsal_factor,
         attempt=row.attempt,
         past_attempts=past,
+        template_version=row.template_version,
+        template_snapshot=row.template_snapshot,
     )
 
 

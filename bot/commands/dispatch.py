@@ -25,10 +25,11 @@ from bot.slack.replies import apology, ephemeral, via_response_url
 from domain.lifecycle import ACTION_VERBS
 from domain.model import ReleaseView
 from domain.states import Verb, refusal
+from domain.template import available_templates, load_template
 from domain.time import utcnow
 from messages.common import Rendered
 from messages.help import help_message, info_message, usage_error_message
-from messages.status import release_list_message, roles_message, status_message
+from messages.status import release_list_message, roles_message, status_message, templates_message
 from storage.queries import current_releases, load_release_view, release_view
 
 Answer = Callable[[Components, Actor, Any, Any], Awaitable[Rendered]]
@@ -58,8 +59,14 @@ async def _list(c: Components, who: Actor, _release: None, _cmd: t.ListReleases)
     return release_list_message(views, utcnow(), command=c.settings.slash_command)
 
 
+async def _templates(c: Components, _who: Actor, _release: None, _cmd: t.ListTemplates) -> Rendered:
+    templates = [load_template(k) for k in available_templates()]
+    return templates_message(templates, c.settings.default_template, command=c.settings.slash_command)
+
+
 async def _status(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Status) -> Rendered:
-    return status_message(release, utcnow(), command=c.settings.slash_command)
+    current = load_template(release.template_key).version if release.template_key in available_templates() else None
+    return status_message(release, utcnow(), command=c.settings.slash_command, current_template_version=current)
 
 
 async def _roles(c: Components, _who: Actor, release: ReleaseView, _cmd: t.Roles) -> Rendered:
@@ -71,6 +78,7 @@ RETRO_VERBS = {"open": Verb.RETRO_OPEN, "close": Verb.RETRO_CLOSE}
 ROUTES: dict[type, Route] = {
     t.Help: Route("help", answer=_help, on_release=False),
     t.ListReleases: Route("list", answer=_list, on_release=False),
+    t.ListTemplates: Route("templates", answer=_templates, on_release=False),
     t.NewModal: Route("new", run=releases.open_new_release_form, on_release=False),
     t.NewRelease: Route("new", run=releases.create_from_text, on_release=False),
     t.Status: Route("status", answer=_status),

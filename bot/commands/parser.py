@@ -31,6 +31,7 @@ from bot.commands.types import (
     CutoverCommand,
     Help,
     ListReleases,
+    ListTemplates,
     Move,
     NewModal,
     NewRelease,
@@ -54,7 +55,6 @@ from domain.limits import (
 )
 from domain.model import Subject, SubjectKind
 from domain.rehearsal import factor_problem
-from domain.roles import Role, UnknownRole, resolve_role
 from domain.template import AUDIENCES, available_templates
 from domain.timeparse import TimeParseError, parse_datetime, parse_duration
 
@@ -100,6 +100,7 @@ _TIME_LIKE = re.compile(r"[0-9]{1,2}(?:[:.h][0-9]{2}\S*|[ap]\.?m\.?)", re.IGNORE
 _OFFSET_WORD = re.compile(r"z|utc|[+-][0-9]{2}(?::?[0-9]{2})?", re.IGNORECASE)
 
 _USER = re.compile(r"<@([^|>]*)(?:\|[^>]*)?>")
+_ROLE_WORD = re.compile(r"[a-z][a-z0-9-]{0,63}", re.ASCII)
 _GROUP = re.compile(r"<!subteam\^([^|>]*)(?:\|[^>]*)?>")
 _BROADCAST = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -191,6 +192,9 @@ class _Parser:
         if verb == "list":
             self.no_more(verb, args)
             return ListReleases()
+        if verb == "templates":
+            self.no_more(verb, args)
+            return ListTemplates()
         if verb in ("assign", "unassign"):
             return self.assign(verb, args)
         release = self.only_release(verb, args)
@@ -425,12 +429,17 @@ class _Parser:
             return Assign(role=role, subjects=tuple(subjects), release=release)
         return Unassign(role=role, subjects=tuple(subjects), release=release)
 
-    def role(self, verb: str, text: str) -> Role:
-        try:
-            return resolve_role(text)
-        except UnknownRole as e:
-            # Re-word with the echoed text defused; the role list and candidates stay roles.py's.
-            raise self.fail(verb, str(UnknownRole(_show(text), e.candidates))) from None
+    def role(self, verb: str, text: str) -> str:
+        # Which roles exist depends on the release's template: the flow resolves the word, the grammar
+        # only checks that it can be a role's name.
+        word = text.strip().lower()
+        if not _ROLE_WORD.fullmatch(word):
+            raise self.fail(
+                verb,
+                f"`{_show(text)}` is not a role: roles are words such as `pm` or `dba`; "
+                f"`{self.command} roles` lists the release's roles.",
+            )
+        return word
 
     def subject(self, verb: str, text: str) -> Subject:
         shown = _show(text)

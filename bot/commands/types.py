@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Literal, TypeAlias
 
 from domain.model import Subject
-from domain.roles import Role
 from domain.timeparse import ParsedDateTime
 
 CutoverAction = Literal["start", "complete", "rollback"]
@@ -54,6 +53,11 @@ class ListReleases:
 
 
 @dataclass(frozen=True)
+class ListTemplates:
+    pass
+
+
+@dataclass(frozen=True)
 class Status:
     release: str | None  # "REL-<n>", or None for the release of the current channel
 
@@ -65,14 +69,14 @@ class Roles:
 
 @dataclass(frozen=True)
 class Assign:
-    role: Role
+    role: str  # the role word as typed; resolved against the release's template roles in the flow
     subjects: tuple[Subject, ...]  # in the order given, duplicates removed
     release: str | None
 
 
 @dataclass(frozen=True)
 class Unassign:
-    role: Role
+    role: str
     subjects: tuple[Subject, ...]
     release: str | None
 
@@ -143,6 +147,7 @@ Command: TypeAlias = (
     | NewModal
     | NewRelease
     | ListReleases
+    | ListTemplates
     | Status
     | Roles
     | Assign

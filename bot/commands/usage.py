@@ -38,6 +38,7 @@ _VERBS: dict[str, _Verb] = {
         "`--cutover` is then optional.",
     ),
     "list": _Verb("list", "active releases in this workspace", "list"),
+    "templates": _Verb("templates", "the checklist templates `new --template` may use", "templates"),
     "status": _Verb("status [REL-n]", "checklist progress (default: this channel's release)", "status REL-3"),
     "roles": _Verb("roles [REL-n]", "who holds which role", "roles REL-3"),
     "assign": _Verb(
