@@ -171,7 +171,8 @@ def late_counts(release: ReleaseView, items: Iterable[ItemView], now: datetime) 
 
 def item_text(item: ItemView, late: Lateness | None, roles: Sequence[Role]) -> str:
     lines = [f"{ITEM_ICONS[item.state]} *{clip(one_line(item.title), ITEM_TITLE_MAX)}*"]
-    meta: list[str] = []
+    # The short key people type in `item edit|remove` (`#7`), first so it is easy to find.
+    meta: list[str] = [f"`#{item.number}`"] if item.number else []
     if item.state is ItemState.PENDING and not item.is_gate:
         meta.append("To do")  # decided items say so in their decision line; a gate in its sign-off line
     if item.responsible_roles:
@@ -279,6 +280,11 @@ def _phase_progress(release: ReleaseView, phase: PhaseView, now: datetime) -> st
     if early:
         bits.append(f"{early} {DUE_BEFORE_CREATION}")
     return " · ".join(bits)
+
+
+def emptied_part() -> Rendered:
+    """A checklist message whose items all left the scope (or moved to an earlier part)."""
+    return rendered("No items here any more", [section("_No items here any more: the scope changed._")])
 
 
 def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tuple[Rendered, ...]:

@@ -165,6 +165,21 @@ def _reapproval_sections(
     return [section(t) for t in texts]
 
 
+def scope_changed_message(release: ReleaseView, by: str, change: str, reapproval: Sequence[ItemView]) -> Rendered:
+    """After `item add|edit|remove`: who changed what, and the scope-bound sign-offs to give again,
+    their approvers tagged."""
+    top = section(f":memo: *Scope changed* · {release_title(release)}\n<@{by}> {clip(one_line(change), 600)}")
+    if reapproval:
+        heading = (
+            f"*{plural(len(reapproval), 'sign-off')} about the scope need{'s' if len(reapproval) == 1 else ''} "
+            "approval again:*"
+        )
+    else:
+        heading = "No sign-off needs approval again."
+    text = f"Scope of {release_title(release)} changed: {clip(one_line(change), 200)}"
+    return rendered(text, [top, *_reapproval_sections(release, reapproval, heading, top)])
+
+
 def replanned_message(
     release: ReleaseView, old_start: datetime, old_end: datetime, reapproval: Sequence[ItemView]
 ) -> Rendered:

@@ -488,7 +488,11 @@ async def retime_items(
     """New due dates for the release's window; the approved sign-offs `reopen` picks go back to
     waiting (their approval was for another window or attempt), each with the reason on record."""
     specs = {i.key: i for i in template.items}
-    items = (await session.execute(select(ChecklistItem).where(ChecklistItem.release_id == release.id))).scalars()
+    items = (
+        await session.execute(
+            select(ChecklistItem).where(ChecklistItem.release_id == release.id, ChecklistItem.removed_at.is_(None))
+        )
+    ).scalars()
     reopened = []
     for item in items:
         spec = specs.get(item.key)

@@ -237,6 +237,13 @@ def _checklist_cases() -> Iterator[Case]:
     everything = [release_in(s) for s in ReleaseState]
     yield Case("release_list", partial(status.release_list_message, everything, NOW, command=COMMAND))
     yield Case("release_list[empty]", partial(status.release_list_message, [], NOW, command=COMMAND))
+    yield Case("emptied_part", partial(checklist.emptied_part))
+    reopened = [i for i in RELEASE.items if i.is_gate][:3]
+    yield Case(
+        "scope_changed",
+        partial(team_notices.scope_changed_message, RELEASE, U_PM.id, "added #61 “Smoke <tests>” to phase 3", reopened),
+    )
+    yield Case("scope_changed[none]", partial(team_notices.scope_changed_message, RELEASE, U_PM.id, "removed #7", []))
     shipped = [load_template(k) for k in available_templates()]
     yield Case("templates", partial(status.templates_message, shipped, DEFAULT_TEMPLATE, command=COMMAND))
     newer = replace(RELEASE, template_version="1.0")

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot import announcements, cutover, releases, retro
+from bot import announcements, cutover, releases, retro, scope
 from bot.commands import types as t
 from bot.commands.parser import parse
 from bot.commands.usage import help_overview, usage_for
@@ -93,6 +93,9 @@ ROUTES: dict[type, Route] = {
     t.Announce: Route("announce", run=announcements.announce, acts=lambda _: Verb.ANNOUNCE),
     t.CutoverCommand: Route("cutover", run=cutover.run_command, acts=lambda cmd: ACTION_VERBS[cmd.action]),
     t.Retro: Route("retro", run=retro.run_command, acts=lambda cmd: RETRO_VERBS[cmd.action]),
+    t.ItemAdd: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_ADD),
+    t.ItemEdit: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_EDIT),
+    t.ItemRemove: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_REMOVE),
 }
 
 

@@ -142,6 +142,37 @@ class RetroStatus:
     release: str | None
 
 
+# `item add|edit|remove`: the scope of a running release. Role words and item references stay as typed;
+# the flow resolves them against the release (its template's roles and phases, its items' keys).
+Due: TypeAlias = timedelta | ParsedDateTime  # an offset from cutover start (-2d, +1h) or a date-time
+
+
+@dataclass(frozen=True)
+class ItemAdd:
+    phase: str  # a phase key or its number
+    title: str
+    gate: bool
+    responsible: tuple[str, ...]
+    approvers: tuple[str, ...]
+    due: Due | None  # None: with the phase's last item
+    release: str | None
+
+
+@dataclass(frozen=True)
+class ItemEdit:
+    item: str  # `#7` or an item key
+    title: str | None
+    due: Due | None
+    approvers: tuple[str, ...] | None
+    release: str | None
+
+
+@dataclass(frozen=True)
+class ItemRemove:
+    item: str
+    release: str | None
+
+
 Command: TypeAlias = (
     Help
     | NewModal
@@ -160,4 +191,7 @@ Command: TypeAlias = (
     | CutoverCommand
     | Retro
     | RetroStatus
+    | ItemAdd
+    | ItemEdit
+    | ItemRemove
 )

@@ -86,6 +86,19 @@ _VERBS: dict[str, _Verb] = {
         "open or close the retrospective survey, or see how many answered",
         "retro open REL-3",
     ),
+    "item": _Verb(
+        "item add|edit|remove …",
+        "change the checklist of a running release (Project Manager)",
+        'item add 3 "Run the smoke tests" --responsible me --due +2h',
+        note="Items are named by their number (`#7`, shown in the checklist). Sign-offs the template marks as "
+        "scope-bound reopen when the scope changes.",
+        forms=(
+            'item add <phase> "<title>" [--gate] [--responsible <role>…] [--approvers <role>…] '
+            "[--due <offset|datetime>] [REL-n]",
+            "item edit <item> [--title <title>] [--due <offset|datetime>] [--approvers <role>…] [REL-n]",
+            "item remove <item> [REL-n]",
+        ),
+    ),
 }
 VERBS: tuple[str, ...] = tuple(_VERBS)
 
