@@ -582,6 +582,18 @@ def _whole_document(data: Mapping[str, Any]) -> list[Problem]:
                     )
                 )
 
+    retro = data.get("retro")
+    if isinstance(retro, Mapping):
+        open_for = _try(_duration, retro.get("open_for", "7d"))
+        reminder = _try(_duration, retro.get("reminder", "1d"))
+        if open_for is not None and reminder is not None and reminder >= open_for:
+            problems.append(
+                Problem(
+                    ("retro", "reminder"),
+                    f"must be shorter than open_for ({_fmt_days(open_for)}): it is sent before the survey closes",
+                )
+            )
+
     role_words = _role_words(roles)
     questions = data.get("retro_survey")
     for i, q in enumerate(questions if isinstance(questions, list) else []):
@@ -620,6 +632,10 @@ def _role_words(roles: object) -> frozenset[str]:
                 if isinstance(w, str) and len(w) > 3:
                     words.add(w.strip().casefold())
     return frozenset(words)
+
+
+def _fmt_days(delta: timedelta) -> str:
+    return f"{delta.days}d" if delta % timedelta(days=1) == timedelta(0) else _fmt(delta)
 
 
 def _fmt(delta: timedelta) -> str:

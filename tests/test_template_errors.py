@@ -511,6 +511,24 @@ BROKEN: list[tuple[str, str, str, list[str]]] = [
             "payroll.yaml:26:9 phases[0].items[1].colour: unknown field; allowed: key, title, description, responsible, approvers, gate, due, window_bound, blocks_cutover, scope_bound, approvals, not_by, source",
         ],
     ),
+    (
+        "retro reminder after the close",
+        "retro_survey:\n",
+        "retro:\n  open_for: 2d\n  reminder: 3d\nretro_survey:\n",
+        ["payroll.yaml:48:13 retro.reminder: must be shorter than open_for (2d): it is sent before the survey closes"],
+    ),
+    (
+        "retro section typo",
+        "retro_survey:\n",
+        "retro:\n  open_delay: 1d\n  remind: 1d\nretro_survey:\n",
+        ["payroll.yaml:48:3 retro.remind: unknown field; allowed: open_delay, open_for, reminder"],
+    ),
+    (
+        "role description too long",
+        "    name: Database Administrator\n",
+        "    name: Database Administrator\n    description: " + "d" * 501 + "\n",
+        ["payroll.yaml:12:18 roles[1].description: is 501 characters long; the limit is 500"],
+    ),
 ]
 
 
@@ -596,6 +614,32 @@ def test_json_schema_rejects_broken(old: str, new: str, where: list[object]) -> 
     assert list(validator.iter_errors(yaml.safe_load(BASE))) == []
     errors = list(validator.iter_errors(yaml.safe_load(BASE.replace(old, new, 1))))
     assert errors and any(list(e.absolute_path) == where for e in errors), [e.message for e in errors]
+
+
+def test_the_caf_templates_roles_are_the_built_in_roles() -> None:
+    from domain.roles import ROLES
+
+    assert load_template("caf-migration-release").roles == ROLES
+
+
+def test_retro_timings_come_from_the_template() -> None:
+    from datetime import timedelta
+
+    t = parse_text(
+        BASE.replace("retro_survey:\n", "retro:\n  open_delay: 2h\n  open_for: 3d\n  reminder: 12h\nretro_survey:\n"),
+        "payroll.yaml",
+    )
+    assert (t.survey_opens_after, t.survey_open_for, t.survey_reminder) == (
+        timedelta(hours=2),
+        timedelta(days=3),
+        timedelta(hours=12),
+    )
+    caf = load_template("caf-migration-release")
+    assert (caf.survey_opens_after, caf.survey_open_for, caf.survey_reminder) == (
+        timedelta(days=1),
+        timedelta(days=7),
+        timedelta(days=1),
+    )
 
 
 def test_builtin_wording_keys_are_the_notice_keys() -> None:
