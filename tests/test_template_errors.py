@@ -647,3 +647,34 @@ def test_builtin_wording_keys_are_the_notice_keys() -> None:
     from domain.template_schema import BUILTIN_WORDING
 
     assert set(BUILTIN_WORDING) == {k.value for k in NoticeKey} - {NoticeKey.ROLLBACK.value}
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "TEMPLATES.md"
+
+
+def test_the_worked_example_in_the_docs_is_valid() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index("```yaml", text.index("`templates/payroll.yaml`")) + len("```yaml\n")
+    example = parse_text(text[start : text.index("```", start)], "payroll.yaml")
+    assert example.key == "payroll" and len(example.items) == 4
+
+
+def test_every_field_of_the_format_is_documented() -> None:
+    from domain.template_schema import (
+        AnnouncementModel,
+        ItemModel,
+        PhaseModel,
+        QuestionModel,
+        RetroModel,
+        RoleModel,
+        TemplateModel,
+    )
+
+    text = DOCS.read_text(encoding="utf-8")
+    for model in (TemplateModel, RoleModel, PhaseModel, ItemModel, AnnouncementModel, QuestionModel, RetroModel):
+        for field in model.model_fields:
+            assert f"`{field}`" in text or f"{field}:" in text, (model.__name__, field)
+    from domain.template_schema import PLACEHOLDERS
+
+    for name in PLACEHOLDERS:
+        assert f"`{{{name}}}`" in text, name
