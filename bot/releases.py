@@ -199,6 +199,16 @@ async def create(
     )
 
 
+def role_problem(release: ReleaseView, cmd: Assign | Unassign) -> str | None:
+    """Why the role word names none of this release's roles (answered in the ack), or None."""
+    try:
+        resolve_role(cmd.role, release.roles)
+    except UnknownRole as e:
+        # The roles of this release's template, not of any other.
+        return f"{UnknownRole(_show_word(cmd.role), e.candidates, release.roles)} ({release.key})"
+    return None
+
+
 def _show_word(text: str) -> str:
     # The word is user text echoed in a code span: keep it short and free of backticks.
     return text.replace("`", "'")[:40]
@@ -213,16 +223,10 @@ async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Ass
     if refusal := await manager_refusal(c.directory, release, who.user_id, f"{verb} roles on"):
         await reply(refusal)
         return
-    roles = release.template.roles
-    try:
-        resolved = resolve_role(cmd.role, roles)
-    except UnknownRole as e:
-        # The roles of this release's template, not of any other.
-        shown = UnknownRole(_show_word(cmd.role), e.candidates, roles)
-        await reply(
-            usage_error_message(f"{shown} ({release.key})", usage_for(verb, c.settings.slash_command, today=utcnow()))
-        )
+    if problem := role_problem(release, cmd):
+        await reply(usage_error_message(problem, usage_for(verb, c.settings.slash_command, today=utcnow())))
         return
+    resolved = resolve_role(cmd.role, release.roles)
     async with c.sessions() as session, session.begin():
         if isinstance(cmd, Assign):
             changed = await store.assign(session, release.id, resolved, cmd.subjects, who.user_id)

@@ -103,6 +103,20 @@ async def _due(c: Components, who: Actor, release: ReleaseView, due: Due, usage:
     return await user_time(c, due, who.user_id, usage, reply)
 
 
+def input_problem(release: ReleaseView, cmd: ItemAdd | ItemEdit) -> str | None:
+    """What in the command names no phase or role of this release (answered in the ack), or None."""
+    try:
+        if isinstance(cmd, ItemAdd):
+            _phase(release, cmd.phase)
+            _roles(release, cmd.responsible)
+            _roles(release, cmd.approvers)
+        elif cmd.approvers is not None:
+            _roles(release, cmd.approvers)
+    except _Refused as e:
+        return str(e)
+    return None
+
+
 async def change_scope(
     c: Components, who: Actor, release: ReleaseView, cmd: ItemAdd | ItemEdit | ItemRemove, reply: Reply
 ) -> None:

@@ -43,6 +43,8 @@ class Route:
     run: Run | None = None  # (c, who, release, cmd, reply) after the ack
     on_release: bool = True  # resolve the release before answering or running
     acts: Callable[[Any], Verb] | None = None  # what the state machine is asked (None: a read)
+    # Input checked against the release in the ack (its template's roles, phases): the problem, or None.
+    check: Callable[[ReleaseView, Any], str | None] | None = None
 
 
 async def _help(c: Components, _who: Actor, _release: None, cmd: t.Help) -> Rendered:
@@ -85,16 +87,16 @@ ROUTES: dict[type, Route] = {
     t.Roles: Route("roles", answer=_roles),
     t.Schedule: Route("schedule", answer=announcements.show_schedule),
     t.RetroStatus: Route("retro", answer=retro.show_status),
-    t.Assign: Route("assign", run=releases.change_roles, acts=lambda _: Verb.ASSIGN),
-    t.Unassign: Route("unassign", run=releases.change_roles, acts=lambda _: Verb.UNASSIGN),
+    t.Assign: Route("assign", run=releases.change_roles, acts=lambda _: Verb.ASSIGN, check=releases.role_problem),
+    t.Unassign: Route("unassign", run=releases.change_roles, acts=lambda _: Verb.UNASSIGN, check=releases.role_problem),
     t.Cancel: Route("cancel", run=releases.cancel_release, acts=lambda _: Verb.CANCEL),
     t.SetChannel: Route("channel", run=announcements.set_channel, acts=lambda _: Verb.CHANNEL),
     t.Move: Route("move", run=announcements.move, acts=lambda _: Verb.MOVE),
     t.Announce: Route("announce", run=announcements.announce, acts=lambda _: Verb.ANNOUNCE),
     t.CutoverCommand: Route("cutover", run=cutover.run_command, acts=lambda cmd: ACTION_VERBS[cmd.action]),
     t.Retro: Route("retro", run=retro.run_command, acts=lambda cmd: RETRO_VERBS[cmd.action]),
-    t.ItemAdd: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_ADD),
-    t.ItemEdit: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_EDIT),
+    t.ItemAdd: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_ADD, check=scope.input_problem),
+    t.ItemEdit: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_EDIT, check=scope.input_problem),
     t.ItemRemove: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_REMOVE),
 }
 
@@ -126,6 +128,9 @@ def register(app: AsyncApp, c: Components) -> None:
             # The state machine first: a verb the release's state does not allow changes nothing.
             if route.acts is not None and (why := refusal(route.acts(cmd), release.state, release.key, slash)):
                 await ack(**ephemeral(info_message(f":no_entry: {why}")))
+                return
+            if route.check is not None and (problem := route.check(release, cmd)):
+                await ack(**ephemeral(usage_error_message(problem, usage_for(route.verb, slash, today=utcnow()))))
                 return
         if route.answer is not None:
             await ack(**ephemeral(await route.answer(c, who, release, cmd)))
