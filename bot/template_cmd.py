@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from bot.settings import TemplateSettings
@@ -13,10 +14,8 @@ from domain.template import Template, TemplateError, available_templates, is_bui
 from domain.template_schema import json_schema
 
 
-def _offset(delta: object) -> str:
-    from datetime import timedelta
-
-    assert isinstance(delta, timedelta)
+def _offset(delta: timedelta) -> str:
+    """An offset as templates write it: -21d, +0h, +2d12h."""
     sign = "-" if delta < timedelta(0) else "+"
     minutes = int(abs(delta).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
