@@ -74,8 +74,9 @@ def test_add_edit_remove_by_the_project_manager(stack: Stack) -> None:
     assert (kind, user) == ("scope_added", "UPM") and reason is not None and reason.startswith("added #61")
     assert release_row(stack, rel).version > version
     # The checklist converges: the new gate with its buttons, the reopened one waiting again.
-    wait_until(lambda: "Load test the payroll run" in shown(stack, ch))
-    stack.find_button(ch, added.id, "item.approve")
+    # (the notice names the item too: look at the item's own block)
+    wait_until(lambda: stack.has_button(ch, added.id, "item.approve"))
+    assert "Load test the payroll run" in stack.item_text(ch, added.id) and "`#61`" in stack.item_text(ch, added.id)
     wait_until(lambda: stack.has_button(ch, stack.item(rel.id, "bt.signoff").id, "item.approve"))
 
     # Edit it: title and due; the reason says what changed from what.
@@ -88,7 +89,7 @@ def test_add_edit_remove_by_the_project_manager(stack: Stack) -> None:
     assert row(stack, rel.id, 61).title == "Load test payroll twice"
     assert stack.item(rel.id, "bt.signoff").state == "pending"  # reopened again, by this change
     assert events(stack, rel)[-1][0] == "scope_edited"
-    wait_until(lambda: "Load test payroll twice" in shown(stack, ch))
+    wait_until(lambda: "Load test payroll twice" in stack.item_text(ch, added.id))
 
     # Change who signs it off.
     out = said(stack, f"item edit 61 --approvers sponsor {key}", channel=ch)
