@@ -22,6 +22,7 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.slack.client import Directory, make_client, make_post_client
 from bot.tasks import TaskTracker
+from bot.templates import prepare_templates
 from storage.db import make_async_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def worker_id() -> str:
 
 
 def build_components(settings: Settings) -> Components:
+    prepare_templates(settings)  # TEMPLATES_DIR's templates join the built-in ones, or nothing starts
     token = settings.slack_bot_token.get_secret_value()
     metrics = Metrics()  # this instance's own registry: nothing is shared between apps in one process
     client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout)

@@ -101,7 +101,10 @@ async def _check(c: Components, who: Actor, target: tuple[int, int], kind: Decis
         if verdict.allowed_roles:
             allowed = [(r, view.holders(r)) for r in verdict.allowed_roles]
             return Refuse(
-                refusal_message(ACTION_WORDS[kind], item.title, allowed, command=c.settings.slash_command), view
+                refusal_message(
+                    ACTION_WORDS[kind], item.title, allowed, command=c.settings.slash_command, roles=view.roles
+                ),
+                view,
             )
         return Refuse(info_message(f":no_entry: {verdict.reason}"), view)
     if item.version != version:

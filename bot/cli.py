@@ -1,4 +1,4 @@
-"""`cutover`: serve, socket, worker, db upgrade, manifest."""
+"""`cutover`: serve, socket, worker, db upgrade, manifest, template."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import sys
 
 from bot.sandbox_cmd import add_parser as add_sandbox_parser
 from bot.settings import DatabaseSettings, Settings, SettingsError, exit_on_settings_error, load_settings
+from bot.template_cmd import add_parser as add_template_parser
+from bot.templates import exit_on_template_problems
 
 
-def _settings() -> Settings:
+def _settings(command: str = "serve") -> Settings:
     try:
-        return load_settings(Settings)
+        settings = load_settings(Settings)
     except SettingsError as e:
         exit_on_settings_error(e)
         raise  # unreachable: exit_on_settings_error exits
+    exit_on_template_problems(settings, command)
+    return settings
 
 
 def _logging(settings: Settings) -> None:
@@ -66,7 +70,7 @@ def cmd_serve(_args: argparse.Namespace) -> None:
 
 
 def cmd_socket(_args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = _settings("socket")
     if settings.slack_app_token is None:
         exit_on_settings_error(
             SettingsError("Configuration error: SLACK_APP_TOKEN (xapp-…) is required for `cutover socket`")
@@ -101,7 +105,7 @@ async def _run_socket(settings: Settings) -> None:
 
 
 def cmd_worker(_args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = _settings("worker")
     _logging(settings)
     asyncio.run(_run_worker(settings))
 
@@ -189,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--command", default="/release", help="slash command name (default /release)")
     m.set_defaults(func=cmd_manifest)
     add_sandbox_parser(sub)
+    add_template_parser(sub)
     return p
 
 

@@ -51,7 +51,11 @@ async def transition(
     held = await roles_for(c.directory, release, who.user_id, ALLOWED_ROLES[action] + OVERRIDE_ROLES)
     if not (who.user_id == release.created_by or held & set(ALLOWED_ROLES[action])):
         allowed = [(r, release.holders(r)) for r in ALLOWED_ROLES[action]]
-        await reply(refusal_message(ACTION_WORDS[action], release.key, allowed, command=c.settings.slash_command))
+        await reply(
+            refusal_message(
+                ACTION_WORDS[action], release.key, allowed, command=c.settings.slash_command, roles=release.roles
+            )
+        )
         return False
     command = c.settings.slash_command
     if action == "start":

@@ -13,7 +13,7 @@ from bot.slack.payload import Actor
 from bot.slack.replies import Reply
 from domain.model import ReleaseView, SubjectKind
 from domain.policy import may_manage
-from domain.roles import PROJECT_MANAGER, role_name
+from domain.roles import PROJECT_MANAGER, resolve_role, role_name
 from domain.time import utcnow
 from messages.dates import slack_date
 from messages.help import info_message
@@ -31,8 +31,8 @@ def _holder_for(release: ReleaseView, role_key: str, setter: str, setter_holds: 
 
 
 async def set_deputy(c: Components, who: Actor, release: ReleaseView, cmd: SetDeputy, reply: Reply) -> None:
-    role = cmd.role.key
-    name = role_name(role)
+    role = resolve_role(cmd.role, release.roles).key  # checked in the ack by the route's role_problem
+    name = role_name(role, release.roles)
     held = await roles_for(c.directory, release, who.user_id, (role, PROJECT_MANAGER))
     holds_directly = (
         any(s.kind is SubjectKind.USER and s.id == who.user_id for s in release.holders(role)) or role in held

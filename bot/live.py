@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
 from domain.model import ReleaseView
-from messages.checklist import phase_messages, summary_message
+from messages.checklist import emptied_part, phase_messages, summary_message
 from messages.common import Rendered
 from storage import checklist as store
 from storage.queries import load_release_view, release_version
@@ -154,6 +154,24 @@ class LiveMessages:
                     self._metrics.refresh_refused()
                     continue
                 await self._mark(row.id, view.version, h)
+        # A part a phase no longer needs (items removed from the scope) would show them still: empty it.
+        drawn = {(kind, phase_key, part) for kind, phase_key, part, _, _ in rendered}
+        for spot, row in existing.items():
+            if spot in drawn or row.kind != "phase":
+                continue
+            r = emptied_part()
+            h = _hash(r)
+            if row.content_hash == h:
+                continue
+            try:
+                await self._client.chat_update(
+                    channel=row.channel_id, ts=row.ts, text=r.text, blocks=[b.to_dict() for b in r.blocks]
+                )
+            except SlackApiError as e:
+                log.warning("chat.update of %s %s failed: %s", view.key, row.ts, e.response.get("error"))
+                self._metrics.refresh_refused()
+                continue
+            await self._mark(row.id, view.version, h)
         async with self._sessions() as session:
             current = await release_version(session, release_id)
         return current is not None and current > view.version

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 
 from bot.access import manager_refusal
-from bot.commands.types import Assign, Cancel, NewModal, NewRelease, Unassign
+from bot.commands.types import Assign, Cancel, NewModal, NewRelease, SetDeputy, Unassign
 from bot.commands.usage import usage_for
 from bot.components import Components
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply
 from domain.model import ReleaseView, Subject
 from domain.rehearsal import rehearsal_window
-from domain.roles import role_name
+from domain.roles import UnknownRole, resolve_role
 from domain.template import available_templates, load_template
 from domain.time import utcnow
 from domain.timeparse import ParsedDateTime, TimeParseError, to_utc
@@ -95,7 +95,9 @@ def check_window(start_utc: datetime, duration: timedelta) -> str | None:
 
 
 async def open_new_release_form(c: Components, who: Actor, _release: None, _cmd: NewModal, reply: Reply) -> None:
-    templates = [(k, load_template(k).name) for k in available_templates()]
+    # The default first: the form preselects the first template.
+    keys = sorted(available_templates(), key=lambda k: k != c.settings.default_template)
+    templates = [(k, f"{load_template(k).name} ({k})") for k in keys]
     try:
         await c.client.views_open(trigger_id=who.trigger_id, view=new_release_modal(templates, who.channel_id))
     except SlackApiError as e:
@@ -116,7 +118,7 @@ async def create_from_text(c: Components, who: Actor, _release: None, cmd: NewRe
             )
         )
         return
-    template = load_template(cmd.template or available_templates()[0])
+    template = load_template(cmd.template or c.settings.default_template)
     start: datetime | None = None
     if cmd.cutover is not None:
         start = await user_time(c, cmd.cutover, who.user_id, usage, reply)
@@ -197,6 +199,21 @@ async def create(
     )
 
 
+def role_problem(release: ReleaseView, cmd: Assign | Unassign | SetDeputy) -> str | None:
+    """Why the role word names none of this release's roles (answered in the ack), or None."""
+    try:
+        resolve_role(cmd.role, release.roles)
+    except UnknownRole as e:
+        # The roles of this release's template, not of any other.
+        return f"{UnknownRole(_show_word(cmd.role), e.candidates, release.roles)} ({release.key})"
+    return None
+
+
+def _show_word(text: str) -> str:
+    # The word is user text echoed in a code span: keep it short and free of backticks.
+    return text.replace("`", "'")[:40]
+
+
 def _mentions(subjects: list[Subject]) -> str:
     return ", ".join(s.mention for s in subjects)
 
@@ -206,12 +223,16 @@ async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Ass
     if refusal := await manager_refusal(c.directory, release, who.user_id, f"{verb} roles on"):
         await reply(refusal)
         return
+    if problem := role_problem(release, cmd):
+        await reply(usage_error_message(problem, usage_for(verb, c.settings.slash_command, today=utcnow())))
+        return
+    resolved = resolve_role(cmd.role, release.roles)
     async with c.sessions() as session, session.begin():
         if isinstance(cmd, Assign):
-            changed = await store.assign(session, release.id, cmd.role, cmd.subjects, who.user_id)
+            changed = await store.assign(session, release.id, resolved, cmd.subjects, who.user_id)
         else:
-            changed = await store.unassign(session, release.id, cmd.role, cmd.subjects)
-    role = role_name(cmd.role.key)
+            changed = await store.unassign(session, release.id, resolved, cmd.subjects)
+    role = resolved.name
 
     def holds(subjects: list[Subject]) -> str:
         one = len(subjects) == 1

@@ -21,8 +21,8 @@ from bot.components import Components
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply, nobody, payload
 from domain.model import ReleaseView
-from domain.retro import REMIND_BEFORE_CLOSE, SurveyState, reminder_due, summarize, validate_answers
-from domain.template import SurveyQuestion, load_template
+from domain.retro import MAX_REMINDER, SurveyState, reminder_due, summarize, validate_answers
+from domain.template import SurveyQuestion
 from domain.time import utcnow
 from messages.common import Rendered
 from messages.help import info_message
@@ -59,7 +59,7 @@ def respondent_key(secret: str, salt: str, user_id: str) -> str:
 
 
 def questions_for(release: ReleaseView) -> tuple[SurveyQuestion, ...]:
-    return load_template(release.template_key).survey
+    return release.template.survey
 
 
 async def show_status(c: Components, _who: Actor, release: ReleaseView, _cmd: RetroStatus) -> Rendered:
@@ -242,13 +242,15 @@ async def due_work(c: Components, now: datetime | None = None) -> None:
         to_open = await store.due_surveys(s, state=SurveyState.SCHEDULED, field="opens_at", now=now)
         to_close = await store.due_surveys(s, state=SurveyState.OPEN, field="closes_at", now=now)
         # Every survey whose reminder could be due by a real release's clock; a rehearsal's is nearer.
-        closing = await store.due_surveys(s, state=SurveyState.OPEN, field="closes_at", now=now + REMIND_BEFORE_CLOSE)
+        # (the longest reminder lead a template may set)
+        closing = await store.due_surveys(s, state=SurveyState.OPEN, field="closes_at", now=now + MAX_REMINDER)
         to_remind = [x for x in closing if x.reminded_at is None]
         factors = await store.rehearsal_factors(s, [x.release_id for x in to_remind])
+        leads = await store.reminder_leads(s, [x.release_id for x in to_remind])
     for survey in to_open:
         await open_survey(c, survey.release_id)
     for survey in to_remind:
-        if reminder_due(survey.closes_at, factors.get(survey.release_id), now):
+        if reminder_due(survey.closes_at, factors.get(survey.release_id), now, leads[survey.release_id]):
             await remind(c, survey.id)
     for survey in to_close:
         await close_survey(c, survey.release_id)

@@ -51,8 +51,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
+    from bot.settings import TemplateSettings
+    from bot.templates import exit_on_template_problems
     from sandbox.launcher import Sandbox
 
+    # The app it starts reads the same TEMPLATES_DIR: refuse here, with every problem, before anything runs.
+    exit_on_template_problems(TemplateSettings(), "sandbox")
     if args.demo and (problem := factor_problem(args.demo_factor)):
         print(f"--demo-factor: {problem.replace('`', '')}", file=sys.stderr)
         raise SystemExit(2)

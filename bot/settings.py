@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -30,6 +31,8 @@ ENV_NAMES = {
     "metrics_port": "METRICS_PORT",
     "work_hours": "WORK_HOURS",
     "work_days": "WORK_DAYS",
+    "templates_dir": "TEMPLATES_DIR",
+    "default_template": "DEFAULT_TEMPLATE",
 }
 
 
@@ -48,7 +51,21 @@ class DatabaseSettings(BaseSettings):
         return v
 
 
-class Settings(DatabaseSettings):
+class TemplateSettings(BaseSettings):
+    """Where templates come from: what `cutover template` needs, and every command that runs the app."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    templates_dir: Path | None = None  # every *.yaml in it is a template, besides the built-in ones
+    default_template: str = "caf-migration-release"  # preselected in the new-release form and for `new`
+
+    @field_validator("templates_dir", mode="before")
+    @classmethod
+    def _templates_dir_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+
+class Settings(DatabaseSettings, TemplateSettings):
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None

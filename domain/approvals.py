@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.model import Approval, Deputy, ItemView, ReleaseView
-from domain.roles import role_name
+from domain.roles import Role, role_name
 
 
 def deputy_is_valid(deputy: Deputy, now: datetime) -> bool:
@@ -37,13 +37,13 @@ def deputy_grants(
     return [d for d in mine if deputy_is_valid(d, now)], [d for d in mine if not deputy_is_valid(d, now)]
 
 
-def expired_text(deputy: Deputy) -> str:
+def expired_text(deputy: Deputy, roles: Sequence[Role]) -> str:
     assert deputy.until is not None
     stamp = int(deputy.until.timestamp())
     fallback = deputy.until.strftime("%Y-%m-%d %H:%M UTC")
     whose = f" for <@{deputy.for_user}>" if deputy.for_user else ""
     return (
-        f"Your deputy standing as {role_name(deputy.role_key)}{whose} ended "
+        f"Your deputy standing as {role_name(deputy.role_key, roles)}{whose} ended "
         f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>: you may no longer decide for that role. "
         f"Ask the role holder or a Project Manager to set it again."
     )

@@ -7,7 +7,6 @@ from typing import Literal
 from domain.model import ItemState, ItemView, ReleaseState, ReleaseView
 from domain.roles import PROJECT_MANAGER
 from domain.states import Verb, after, from_states, refusal
-from domain.template import load_template
 
 Action = Literal["start", "complete", "rollback"]
 
@@ -46,7 +45,7 @@ def wrong_state(release: ReleaseView, action: Action, command: str = "/release")
 
 def missing_for_start(release: ReleaseView) -> tuple[ItemView, ...]:
     """Go/no-go: the gates marked as blocking the cutover that are not approved."""
-    template = load_template(release.template_key)
+    template = release.template
     blocking = {spec.key for spec in template.items if spec.blocks_cutover}
     return tuple(i for i in release.items if i.key in blocking and i.state is not ItemState.APPROVED)
 

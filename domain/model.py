@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from domain.roles import Role
+from domain.template import Template, template_of
+
 
 class ReleaseState(StrEnum):
     PLANNING = "planning"
@@ -106,6 +109,12 @@ class ItemView:
     approvals_needed: int = 1  # a quorum: this many different approvers
     not_by: tuple[str, ...] = ()  # separation of duties: "creator", "responsible"
     approvals: tuple[Approval, ...] = ()  # counted so far while it waits for its quorum
+    number: int = 0  # the short key people type (#7); 0 for items built outside a release
+    scope_bound: bool = False  # a sign-off about the scope: reopens when the scope changes
+
+    @property
+    def label(self) -> str:
+        return f"#{self.number}" if self.number else self.key
 
     @property
     def is_gate(self) -> bool:
@@ -176,6 +185,19 @@ class ReleaseView:
     past_attempts: tuple[PastAttempt, ...] = ()
     deputies: tuple[Deputy, ...] = ()
     team_id: str = ""  # the workspace, for surfaces outside the release channel (App Home)
+    template_version: str = ""
+    # The template as it was when the release was created (JSON); None for releases older than snapshots.
+    template_snapshot: str | None = field(default=None, repr=False)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The release's roles, as its template declares them."""
+        return self.template.roles
+
+    @property
+    def template(self) -> Template:
+        """What this release follows: its snapshot, never a later edit of the template."""
+        return template_of(self.template_key, self.template_snapshot)
 
     @property
     def items(self) -> tuple[ItemView, ...]:

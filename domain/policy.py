@@ -118,7 +118,9 @@ def judge(
         if valid:
             verdict = Verdict(True, via_role=valid[0].role_key, for_user=valid[0].for_user, deputy=True)
         elif expired:
-            return Verdict(False, via_role=expired[0].role_key, reason=expired_text(expired[0]), deputy=True)
+            return Verdict(
+                False, via_role=expired[0].role_key, reason=expired_text(expired[0], release.roles), deputy=True
+            )
     if verdict is not None:
         if kind is DecisionKind.APPROVE and (
             why := approval_refusal(release, item, user_id, verdict.for_user, user_roles)

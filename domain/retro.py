@@ -33,22 +33,31 @@ _BY_POSITION = "option:"
 Answer = str | int | None
 
 
-# CAF: learn while it is fresh, after the dust settles. A rehearsal runs these on its own clock.
+# CAF: learn while it is fresh, after the dust settles. A rehearsal runs these on its own clock. These are
+# the defaults of a template's `retro:` section (open_delay, open_for, reminder).
 SURVEY_OPENS_AFTER = timedelta(days=1)  # after the cutover completes
 SURVEY_OPEN_FOR = timedelta(days=7)
 REMIND_BEFORE_CLOSE = timedelta(days=1)  # the one reminder to those who have not answered
+MAX_REMINDER = timedelta(days=14)  # the longest a template may set (a duration's limit)
 
 
-def survey_times(now: datetime, factor: int | None, *, open_now: bool) -> tuple[datetime, datetime]:
+def survey_times(
+    now: datetime,
+    factor: int | None,
+    *,
+    open_now: bool,
+    opens_after: timedelta = SURVEY_OPENS_AFTER,
+    open_for: timedelta = SURVEY_OPEN_FOR,
+) -> tuple[datetime, datetime]:
     """(opens at, closes at) of a survey planned at ``now``: at completion, or opened by hand."""
     scale = factor or 1
-    opens = now if open_now else now + SURVEY_OPENS_AFTER / scale
-    return opens, opens + SURVEY_OPEN_FOR / scale
+    opens = now if open_now else now + opens_after / scale
+    return opens, opens + open_for / scale
 
 
-def reminder_due(closes_at: datetime, factor: int | None, now: datetime) -> bool:
-    """Whether the one reminder before the close is due now."""
-    return closes_at - REMIND_BEFORE_CLOSE / (factor or 1) <= now < closes_at
+def reminder_due(closes_at: datetime, factor: int | None, now: datetime, lead: timedelta = REMIND_BEFORE_CLOSE) -> bool:
+    """Whether the one reminder before the close is due now (``lead`` before it, on the release's clock)."""
+    return closes_at - lead / (factor or 1) <= now < closes_at
 
 
 class SurveyState(StrEnum):

@@ -27,7 +27,7 @@ offers (``domain.lifecycle.cutover_actions``) are rules of the domain; this modu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -54,6 +54,7 @@ from domain.model import (
 )
 from domain.policy import Lateness, item_actions, lateness
 from domain.rehearsal import describe
+from domain.roles import Role
 
 from . import ids
 from .common import (
@@ -191,20 +192,21 @@ def late_counts(release: ReleaseView, items: Iterable[ItemView], now: datetime) 
     return found.count(Lateness.OVERDUE), found.count(Lateness.DUE_BEFORE_CREATION)
 
 
-def item_text(item: ItemView, late: Lateness | None) -> str:
+def item_text(item: ItemView, late: Lateness | None, roles: Sequence[Role]) -> str:
     lines = [f"{ITEM_ICONS[item.state]} *{clip(one_line(item.title), ITEM_TITLE_MAX)}*"]
-    meta: list[str] = []
+    # The short key people type in `item edit|remove` (`#7`), first so it is easy to find.
+    meta: list[str] = [f"`#{item.number}`"] if item.number else []
     if item.state is ItemState.PENDING and not item.is_gate:
         meta.append("To do")  # decided items say so in their decision line; a gate in its sign-off line
     if item.responsible_roles:
-        meta.append(f"Responsible: {role_names(item.responsible_roles)}")
+        meta.append(f"Responsible: {role_names(item.responsible_roles, roles)}")
     meta.append(f"Due {slack_date(item.due_at)}")
     if late is not None:
         meta.append(late_marker(late))
     lines.append(" · ".join(meta))
     if item.is_gate:
         waiting = "Waiting for sign-off" if item.state is ItemState.PENDING else "Sign-off"
-        lines.append(f"{waiting}: {role_names(item.approver_roles)}")
+        lines.append(f"{waiting}: {role_names(item.approver_roles, roles)}")
         if item.approvals_needed > 1 and item.state is ItemState.PENDING:
             lines.append(quorum_text(item))
     decided = decision_text(item)
@@ -215,9 +217,12 @@ def item_text(item: ItemView, late: Lateness | None) -> str:
     return "\n".join(lines)
 
 
-def item_blocks(item: ItemView, *, late: Lateness | None = None, buttons: bool = True) -> list[Block]:
+def item_blocks(
+    item: ItemView, roles: Sequence[Role], *, late: Lateness | None = None, buttons: bool = True
+) -> list[Block]:
+    """``roles``: the release's (its template's), for the names of the roles the item names."""
     block_id = ids.item_block(item.id)
-    text = item_text(item, late)
+    text = item_text(item, late, roles)
     drawn = _item_buttons(item) if buttons else []
     if not item.is_gate:
         # A task offers one decision at a time, so its button fits beside the text.
@@ -228,17 +233,18 @@ def item_blocks(item: ItemView, *, late: Lateness | None = None, buttons: bool =
     return blocks
 
 
-def _worst_cost(item: ItemView) -> tuple[int, int]:
+def _worst_cost(item: ItemView, roles: tuple[Role, ...]) -> tuple[int, int]:
     """(blocks, text chars) of the largest rendering this item can ever have."""
     # It does not depend on the item's state, so every refresh of a release can reuse it: rendering
     # the four variants of 60 items was most of a click's work.
     return _worst_cost_of(
-        replace(item, state=ItemState.PENDING, version=0, decided_by=None, decided_at=None, reason=None, approvals=())
+        replace(item, state=ItemState.PENDING, version=0, decided_by=None, decided_at=None, reason=None, approvals=()),
+        roles,
     )
 
 
 @lru_cache(maxsize=8192)
-def _worst_cost_of(item: ItemView) -> tuple[int, int]:
+def _worst_cost_of(item: ItemView, roles: tuple[Role, ...]) -> tuple[int, int]:
     decided = item.due_at  # a date token's length does not depend on the instant
     most = tuple(Approval(_WORST_USER, _WORST_USER) for _ in range(max(0, item.approvals_needed - 1)))
     variants = [
@@ -247,7 +253,7 @@ def _worst_cost_of(item: ItemView) -> tuple[int, int]:
         replace(item, state=ItemState.APPROVED, decided_by=_WORST_USER, decided_at=decided, decided_for=_WORST_USER),
         replace(item, state=ItemState.REJECTED, decided_by=_WORST_USER, decided_at=decided, reason="&" * REASON_SHOWN),
     ]
-    chars = max(text_length(item_blocks(v, late=late)) for v in variants for late in Lateness)
+    chars = max(text_length(item_blocks(v, roles, late=late)) for v in variants for late in Lateness)
     return (2 if item.is_gate else 1), chars
 
 
@@ -255,12 +261,12 @@ def _ordered_items(phase: PhaseView) -> list[ItemView]:
     return sorted(phase.items, key=lambda i: (i.position, i.id))
 
 
-def plan_parts(phase: PhaseView) -> list[list[ItemView]]:
+def plan_parts(phase: PhaseView, roles: tuple[Role, ...]) -> list[list[ItemView]]:
     """Items of ``phase`` packed greedily into message parts; at least one (possibly empty) part."""
     parts: list[list[ItemView]] = [[]]
     blocks, chars = _PART_OVERHEAD_BLOCKS, _PART_OVERHEAD_CHARS
     for item in _ordered_items(phase):
-        cost_blocks, cost_chars = _worst_cost(item)
+        cost_blocks, cost_chars = _worst_cost(item, roles)
         if parts[-1] and (blocks + cost_blocks > MAX_BLOCKS or chars + cost_chars > TEXT_BUDGET):
             parts.append([])
             blocks, chars = _PART_OVERHEAD_BLOCKS, _PART_OVERHEAD_CHARS
@@ -270,9 +276,9 @@ def plan_parts(phase: PhaseView) -> list[list[ItemView]]:
     return parts
 
 
-def phase_message_count(phase: PhaseView) -> int:
+def phase_message_count(phase: PhaseView, roles: tuple[Role, ...]) -> int:
     """How many thread replies ``phase_messages`` returns for this phase (state-independent)."""
-    return len(plan_parts(phase))
+    return len(plan_parts(phase, roles))
 
 
 def _phase_header(phase: PhaseView, part: int, parts: int) -> str:
@@ -303,9 +309,14 @@ def _phase_progress(release: ReleaseView, phase: PhaseView, now: datetime) -> st
     return " · ".join(bits)
 
 
+def emptied_part() -> Rendered:
+    """A checklist message whose items all left the scope (or moved to an earlier part)."""
+    return rendered("No items here any more", [section("_No items here any more: the scope changed._")])
+
+
 def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tuple[Rendered, ...]:
     """One Rendered per part of the phase, in order; see the module docstring for the layout."""
-    parts = plan_parts(phase)
+    parts = plan_parts(phase, release.roles)
     # The states in which policy.judge accepts a decision; elsewhere a button could only be refused.
     buttons = release.state in CURRENT_STATES
     status = _phase_progress(release, phase, now)
@@ -313,7 +324,7 @@ def phase_messages(release: ReleaseView, phase: PhaseView, now: datetime) -> tup
     for k, items in enumerate(parts, start=1):
         blocks: list[Block] = [header(_phase_header(phase, k, len(parts))), context(status)]
         for item in items:
-            blocks.extend(item_blocks(item, late=lateness(item, release, now), buttons=buttons))
+            blocks.extend(item_blocks(item, release.roles, late=lateness(item, release, now), buttons=buttons))
         if not items:
             blocks.append(section("_No items in this phase._"))
         done, total = progress(phase.items)

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from domain.model import ItemState, ItemView, ReleaseState, Subject
-from domain.roles import ROLES, role_name
+from domain.roles import Role, role_name
 
 MAX_BLOCKS = 50
 SECTION_TEXT_MAX = 3000
@@ -338,14 +338,15 @@ def command_text(command: str) -> str:
     return code_text(command)
 
 
-def role_names(keys: Iterable[str]) -> str:
-    return ", ".join(escape(role_name(k)) for k in keys)
+def role_names(keys: Iterable[str], roles: Sequence[Role]) -> str:
+    """Role keys as people call them in a release whose template declares ``roles``."""
+    return ", ".join(escape(role_name(k, roles)) for k in keys)
 
 
-def ordered_roles(keys: Iterable[str]) -> list[str]:
-    """Role keys in the canonical table order; keys a template invented follow, sorted."""
+def ordered_roles(keys: Iterable[str], roles: Sequence[Role]) -> list[str]:
+    """Role keys in the order the template declares them; keys it does not declare follow, sorted."""
     wanted = set(keys)
-    known = [r.key for r in ROLES if r.key in wanted]
+    known = [r.key for r in roles if r.key in wanted]
     return known + sorted(wanted - set(known))
 
 

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 
 from domain.model import Subject
 from domain.rehearsal import describe
-from domain.roles import PROJECT_MANAGER, role_name
+from domain.roles import PROJECT_MANAGER, Role, role_name
 
 from .common import (
     MAX_BLOCKS,
@@ -92,7 +92,12 @@ def info_message(text: str, *, plain: bool = False) -> Rendered:
 
 
 def refusal_message(
-    action: str, item_title: str, allowed: Sequence[tuple[str, tuple[Subject, ...]]], *, command: str
+    action: str,
+    item_title: str,
+    allowed: Sequence[tuple[str, tuple[Subject, ...]]],
+    *,
+    command: str,
+    roles: Sequence[Role],
 ) -> Rendered:
     """Why a click was refused: who may ``action`` the item instead. ``allowed`` pairs a role key
     with the users and groups that hold it (empty when nobody does)."""
@@ -105,10 +110,10 @@ def refusal_message(
                 who = mentions(holders)
             else:
                 who = (
-                    f"nobody yet — ask the {escape(role_name(PROJECT_MANAGER))} to "
+                    f"nobody yet — ask the {escape(role_name(PROJECT_MANAGER, roles))} to "
                     f"`{command_text(command)} assign {escape(key)} @someone`"
                 )
-            lines.append(f"• *{escape(role_name(key))}*: {who}")
+            lines.append(f"• *{escape(role_name(key, roles))}*: {who}")
     else:
         lines.append("No role may do this right now.")
     body = "\n".join(lines)

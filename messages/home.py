@@ -63,7 +63,7 @@ def _waiting_blocks(w: Waiting) -> list[Block]:
         f"{escape(w.release.key)} · {clip(one_line(w.release.name), 80)} · <#{w.release.channel_id}> · "
         f"due {slack_date(item.due_at)}"
     )
-    how = f"as {role_names([w.via_role])}"
+    how = f"as {role_names([w.via_role], w.release.roles)}"
     if w.for_user:
         how += f" for {user_mention(w.for_user)} (deputy)"
     if item.approvals_needed > 1:
@@ -91,7 +91,7 @@ def _release_line(r: Involved) -> str:
     line = (
         f"*{escape(release.key)}* · {clip(one_line(release.name), 80)} · {state_label(release.state)}\n"
         f"{slack_window(release.cutover_start, release.cutover_end)} · {done}/{total} ({percent(done, total)}%) · "
-        f"you: {role_names(r.roles)}"
+        f"you: {role_names(r.roles, release.roles)}"
     )
     if r.next_item is not None:
         line += f"\nNext: {clip(one_line(r.next_item.title), 100)}, due {slack_date(r.next_item.due_at)}"

@@ -77,7 +77,7 @@ def _approvers(release: ReleaseView, item: ItemView) -> str:
     parts: list[str] = []
     for key in item.approver_roles:
         holders = release.holders(key)
-        name = escape(role_name(key))
+        name = escape(role_name(key, release.roles))
         if holders:
             parts.append(f"*{name}*: {holders_text(holders, HOLDERS_SHOWN)}")
         else:
@@ -126,7 +126,8 @@ def gonogo_refusal_message(release: ReleaseView, missing: Sequence[ItemView], *,
     heading = f":no_entry: *Cutover cannot start yet: {what}* · {release_title(release)}"
     foot = (
         f"Approve them in the checklist thread in {channel_mention(release.channel_id)}, then start again. "
-        f"A {escape(role_name(PROJECT_MANAGER))} may start anyway, with a reason that is posted in the release "
+        f"A {escape(role_name(PROJECT_MANAGER, release.roles))} may start anyway, with a reason that is posted in "
+        "the release "
         f"channel and kept in the audit log:\n"
         f"`{command_text(command)} cutover start --override &lt;reason&gt; {escape(release.key)}`"
     )
@@ -201,9 +202,9 @@ def overdue_reminder_message(release: ReleaseView, item: ItemView) -> Rendered:
     where = channel_mention(release.channel_id)
     meta = [f"Due {slack_date(item.due_at)}"]
     if item.responsible_roles:
-        meta.append(f"Responsible: {role_names(item.responsible_roles)}")
+        meta.append(f"Responsible: {role_names(item.responsible_roles, release.roles)}")
     if item.is_gate:
-        meta.append(f"Sign-off: {role_names(item.approver_roles)}")
+        meta.append(f"Sign-off: {role_names(item.approver_roles, release.roles)}")
     body = (
         f":alarm_clock: *Overdue in {release_title(release)}*\n"
         f"*{clip(one_line(item.title), TITLE_MAX)}*\n"

@@ -198,7 +198,7 @@ def reason_modal(
 def reject_modal(item: ItemView, release: ReleaseView) -> View:
     intro = (
         f"Reject *{clip(one_line(item.title), 300)}* in *{release_title(release)}*?\n"
-        f"Sign-off: {role_names(item.approver_roles) or '—'}\n"
+        f"Sign-off: {role_names(item.approver_roles, release.roles) or '—'}\n"
         "Your reason is shown in the checklist and kept in the release's audit log."
     )
     return reason_modal(

@@ -34,7 +34,7 @@ def nudge_message(release: ReleaseView, item: ItemView, *, for_user: str | None,
     whose = f" (as deputy for <@{for_user}>)" if for_user else ""
     body = (
         f":hourglass_flowing_sand: *Your sign-off is waiting*{whose}\n{_what(release, item)}\n"
-        f"It {due} {slack_date(item.due_at)}. Sign-off: {role_names(item.approver_roles)}."
+        f"It {due} {slack_date(item.due_at)}. Sign-off: {role_names(item.approver_roles, release.roles)}."
     )
     value = f"{item.id}:{item.version}"
     buttons = ActionsBlock(
@@ -60,7 +60,7 @@ def nudge_message(release: ReleaseView, item: ItemView, *, for_user: str | None,
 
 def due_mention_message(release: ReleaseView, item: ItemView, approvers: Sequence[str]) -> Rendered:
     """The one mention in the release thread once a gate is due and still unanswered."""
-    who = " ".join(approvers) or role_names(item.approver_roles)
+    who = " ".join(approvers) or role_names(item.approver_roles, release.roles)
     title = clip(one_line(item.title), TITLE_MAX)
     body = f":bell: {who}: *{title}* was due {slack_date(item.due_at)} and waits for your sign-off."
     return rendered(f"Sign-off due: {clip(one_line(item.title), 100)}", [section(body)])

@@ -188,7 +188,7 @@ def _contacts(release: ReleaseView, stage: str) -> str:
     for role in roles:
         holders = release.holders(role)
         if holders:
-            return f"{holders_text(holders, CONTACTS_SHOWN)} ({escape(role_name(role))}), or {team}"
+            return f"{holders_text(holders, CONTACTS_SHOWN)} ({escape(role_name(role, release.roles))}), or {team}"
     return team[0].upper() + team[1:]
 
 
@@ -447,6 +447,41 @@ def _window_as_it_happened(release: ReleaseView) -> tuple[datetime, datetime]:
     return start, start + (release.cutover_end - release.cutover_start)
 
 
+def _template_wording(
+    release: ReleaseView,
+    wording: str,
+    purpose: str,
+    audiences: tuple[str, ...],
+    cutover: str,
+    start: datetime,
+    end: datetime,
+    prefix: str,
+    foot: list[str],
+) -> Rendered:
+    """A notice in the template's own words: its named placeholders filled from the release."""
+    stage = _PRE  # the contact before the change; a template names who to contact after it in its words
+    values = {
+        "release": _name(release),
+        "workload": _workload(release),
+        "window": cutover,
+        "start": slack_date(start),
+        "end": slack_date(end),
+        "channel": channel_mention(release.channel_id),
+        "contacts": _contacts(release, stage),
+    }
+    # The template was validated: it names no other placeholder. Its text is the team's own mrkdwn,
+    # defused like an ad-hoc announcement's (no broadcasts).
+    body = sanitize_announcement_text(wording).format_map(values)
+    title = f"{prefix}{clip(one_line(purpose), 120)}: {_name(release)}"
+    blocks: list[Block] = [
+        header(title),
+        section(cut_markup(body, SECTION_TEXT_MAX) or "…"),
+        section(_field("Who is affected?", _who(audiences, _workload(release)))),
+        context(*foot),
+    ]
+    return rendered(f"{title} — {cutover}", blocks)
+
+
 def announcement_message(
     release: ReleaseView,
     key: str,
@@ -461,10 +496,11 @@ def announcement_message(
 ) -> Rendered:
     """The message posted to a stakeholder channel.
 
-    ``text`` None: the template announcement ``key`` in CAF's fields; raises ``NoWordingError`` when the
-    key has no wording. Otherwise an ad-hoc announcement: ``text`` is the user's mrkdwn. ``window`` is
-    the window the notice is about when it is not the cutover (the decommission window, when the caller
-    knows it). ``command`` is only shown in a rehearsal, to the release team.
+    ``text`` None: the template announcement ``key``: in the template's own wording when it has some,
+    else in CAF's fields; raises ``NoWordingError`` when the key has neither. Otherwise an ad-hoc
+    announcement: ``text`` is the user's mrkdwn. ``window`` is the window the notice is about when it is
+    not the cutover (the decommission window, when the caller knows it). ``command`` is only shown in a
+    rehearsal, to the release team.
     """
     name = _name(release)
     workload = _workload(release)
@@ -490,6 +526,9 @@ def announcement_message(
         ]
         return rendered(f"{title}: {one_line(body)}", blocks)
 
+    spec = next((a for a in release.template.announcements if a.key == key), None)
+    if spec is not None and spec.wording:
+        return _template_wording(release, spec.wording, spec.purpose, audiences, cutover, start, end, prefix, foot)
     notice = _notice(release, key)
     values = {
         "name": name,

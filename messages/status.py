@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from domain.approvals import approvals_text, deputy_is_valid
 from domain.model import ItemState, ItemView, ReleaseView, Subject
 from domain.policy import Lateness, lateness
+from domain.template import Template
 
 from .checklist import (
     DUE_BEFORE_CREATION,
@@ -75,7 +76,7 @@ def used_roles(release: ReleaseView) -> list[str]:
     for item in release.items:
         keys.update(item.responsible_roles)
         keys.update(item.approver_roles)
-    return ordered_roles(keys)
+    return ordered_roles(keys, release.roles)
 
 
 def _title(item: ItemView) -> str:
@@ -98,7 +99,7 @@ def nudged_text(nudged: Sequence[Nudged]) -> str:
 
 def _gate_line(release: ReleaseView, item: ItemView, now: datetime, nudged: Sequence[Nudged] = ()) -> str:
     if item.state is ItemState.PENDING:
-        signers = role_names(item.approver_roles)
+        signers = role_names(item.approver_roles, release.roles)
         line = f"⏳ {_title(item)} — {item_state_words(item)}: {signers} · due {slack_date(item.due_at)}"
         if item.approvals_needed > 1:
             line += f" · {approvals_text(item)}"
@@ -134,17 +135,34 @@ def _gate_lines(release: ReleaseView, now: datetime, nudged: Mapping[int, Sequen
 
 
 def _role_lines(release: ReleaseView) -> list[str]:
-    return [f"*{role_names([key])}*: {holders_text(release.holders(key))}" for key in used_roles(release)]
+    return [
+        f"*{role_names([key], release.roles)}*: {holders_text(release.holders(key))}" for key in used_roles(release)
+    ]
 
 
 def _late(release: ReleaseView, now: datetime, kind: Lateness) -> list[ItemView]:
     return sorted((i for i in release.items if lateness(i, release, now) is kind), key=lambda i: (i.due_at, i.id))
 
 
+def template_line(release: ReleaseView, current_version: str | None = None) -> str:
+    """Which template the release follows; a newer version of it changes new releases only."""
+    version = f" v{release.template_version}" if release.template_version else ""
+    line = f"*Template:* `{release.template_key}`{version}"
+    if current_version and release.template_version and current_version != release.template_version:
+        line += f"; a newer version v{current_version} exists: it applies to new releases only"
+    return line
+
+
 def status_message(
-    release: ReleaseView, now: datetime, *, command: str, nudged: Mapping[int, Sequence[Nudged]] | None = None
+    release: ReleaseView,
+    now: datetime,
+    *,
+    command: str,
+    nudged: Mapping[int, Sequence[Nudged]] | None = None,
+    current_template_version: str | None = None,
 ) -> Rendered:
-    """`nudged` maps a gate's item id to its approvers' reminders (shown on the waiting sign-offs)."""
+    """`nudged` maps a gate's item id to its approvers' reminders (shown on the waiting sign-offs);
+    ``current_template_version``, the template's version today, says when the release's is older."""
     items = release.items
     done, total = progress(items)
     overdue = _late(release, now, Lateness.OVERDUE)
@@ -160,6 +178,7 @@ def status_message(
                     f"*Workload:* {workload}",
                     f"*Cutover window:* {slack_window(release.cutover_start, release.cutover_end)}",
                     *lifecycle_lines(release),
+                    template_line(release, current_template_version),
                     f"*Channel:* <#{release.channel_id}>",
                 ]
             )
@@ -256,7 +275,7 @@ def roles_message(release: ReleaseView, *, command: str, now: datetime | None = 
         if signs:
             duties.append(f"signs off {plural(signs, 'gate')}")
         lines.append(
-            f"*{role_names([key])}* (`{escape(key)}`) — {' · '.join(duties)}\n"
+            f"*{role_names([key], release.roles)}* (`{escape(key)}`) — {' · '.join(duties)}\n"
             f"      {holders_text(release.holders(key))}"
         )
     for d in release.deputies:
@@ -267,7 +286,7 @@ def roles_message(release: ReleaseView, *, command: str, now: datetime | None = 
             span = f"until {slack_date(d.until)}"
         else:
             span = f"_expired_ {slack_date(d.until)}"
-        lines.append(f"Deputy *{role_names([d.role_key])}*: {user_mention(d.user_id)}{whose} · {span}")
+        lines.append(f"Deputy *{role_names([d.role_key], release.roles)}*: {user_mention(d.user_id)}{whose} · {span}")
     top: list[Block] = [header(f"Roles · {release_title(release)}")]
     cmd = command_text(command)
     foot = context(
@@ -314,4 +333,26 @@ def release_list_message(releases: Sequence[ReleaseView], now: datetime, *, comm
         more=lambda n: f"_+{plural(n, 'more release')}_",
     )
     text = f"{plural(len(releases), 'active release')}: " + ", ".join(escape(r.key) for r in releases[:20])
+    return rendered(text, [*top, *(section(t) for t in texts), foot])
+
+
+def templates_message(templates: Sequence[Template], default: str, *, command: str) -> Rendered:
+    """`templates`: each template's key, version and one line; the default marked."""
+    top: list[Block] = [header("Checklist templates")]
+    lines = []
+    for t in templates:
+        mark = " _(default)_" if t.key == default else ""
+        lines.append(f"• `{t.key}` v{escape(t.version)}{mark}: {escape(clip(one_line(t.summary), 200))}")
+    foot = context(
+        f"Use one: `{command_text(command)} new <name> --cutover <datetime> --template <key>`, or pick it in the "
+        f"form `{command_text(command)} new` opens."
+    )
+    texts = pack_lines(
+        lines,
+        max_sections=MAX_BLOCKS - len(top) - 1,
+        budget=TEXT_BUDGET - text_length([*top, foot]),
+        max_lines=LIST_SHOWN,
+        more=lambda n: f"_+{plural(n, 'more template')}_",
+    )
+    text = f"{plural(len(templates), 'template')}: " + ", ".join(t.key for t in templates[:20])
     return rendered(text, [*top, *(section(t) for t in texts), foot])

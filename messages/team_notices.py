@@ -113,7 +113,8 @@ def missed_message(release: ReleaseView, items: Sequence[tuple[str, str, datetim
 
 def _reapproval_line(release: ReleaseView, item: ItemView) -> str:
     who = "; ".join(
-        f"{role_names([role])}: {holders_text(release.holders(role), HOLDERS_SHOWN)}" for role in item.approver_roles
+        f"{role_names([role], release.roles)}: {holders_text(release.holders(role), HOLDERS_SHOWN)}"
+        for role in item.approver_roles
     )
     return f"• *{clip(one_line(item.title), TITLE_MAX)}* — {who or '_no approver role_'}"
 
@@ -162,6 +163,21 @@ def _reapproval_sections(
         more=lambda n: f"_+{plural(n, 'more sign-off')}: see the checklist thread_",
     )
     return [section(t) for t in texts]
+
+
+def scope_changed_message(release: ReleaseView, by: str, change: str, reapproval: Sequence[ItemView]) -> Rendered:
+    """After `item add|edit|remove`: who changed what, and the scope-bound sign-offs to give again,
+    their approvers tagged."""
+    top = section(f":memo: *Scope changed* · {release_title(release)}\n<@{by}> {clip(one_line(change), 600)}")
+    if reapproval:
+        heading = (
+            f"*{plural(len(reapproval), 'sign-off')} about the scope need{'s' if len(reapproval) == 1 else ''} "
+            "approval again:*"
+        )
+    else:
+        heading = "No sign-off needs approval again."
+    text = f"Scope of {release_title(release)} changed: {clip(one_line(change), 200)}"
+    return rendered(text, [top, *_reapproval_sections(release, reapproval, heading, top)])
 
 
 def replanned_message(

@@ -27,7 +27,7 @@ from domain.announcements import (
 )
 from domain.model import DecisionKind, ItemState, ReleaseView
 from domain.rehearsal import rehearsal_target
-from domain.template import Template, due_at, load_template
+from domain.template import Template, due_at, template_of
 from storage.models import Announcement, ChecklistItem, Decision, Delivery, Release, StakeholderChannelRow
 from storage.queries import bump_release_version
 
@@ -417,7 +417,7 @@ async def move_window(
     """Move the window, and with it every pending template announcement and every due date, at once."""
     release = await session.get(Release, release_id)
     assert release is not None
-    template = load_template(release.template_key)
+    template = template_of(release.template_key, release.template_snapshot)
     old_start, old_end = release.cutover_start, release.cutover_end
     release.cutover_start, release.cutover_end, release.updated_at = start, end, now
     moved, skipped = await _retime_announcements(session, release, template, now)
@@ -488,7 +488,11 @@ async def retime_items(
     """New due dates for the release's window; the approved sign-offs `reopen` picks go back to
     waiting (their approval was for another window or attempt), each with the reason on record."""
     specs = {i.key: i for i in template.items}
-    items = (await session.execute(select(ChecklistItem).where(ChecklistItem.release_id == release.id))).scalars()
+    items = (
+        await session.execute(
+            select(ChecklistItem).where(ChecklistItem.release_id == release.id, ChecklistItem.removed_at.is_(None))
+        )
+    ).scalars()
     reopened = []
     for item in items:
         spec = specs.get(item.key)
@@ -590,7 +594,7 @@ async def _planned(session: AsyncSession, release: Release) -> Sequence[Announce
 async def skip_before_change(session: AsyncSession, release: Release) -> int:
     """The cutover started: what only made sense before the change (freeze, reminders, notices) will
     not go out; `/release schedule` shows why. Returns the deliveries skipped."""
-    template = load_template(release.template_key)
+    template = template_of(release.template_key, release.template_snapshot)
     ids = [a.id for a in await _planned(session, release) if anchor(template, a.key) is Anchor.BEFORE]
     if not ids:
         return 0
@@ -605,7 +609,7 @@ async def skip_before_change(session: AsyncSession, release: Release) -> int:
 async def anchor_to_actual_end(session: AsyncSession, release: Release, actual_end: datetime) -> int:
     """The cutover completed: what follows the change is timed from its real end, not the planned one.
     Returns the deliveries re-timed."""
-    template = load_template(release.template_key)
+    template = template_of(release.template_key, release.template_snapshot)
     moved = 0
     for ann in await _planned(session, release):
         if anchor(template, ann.key) is not Anchor.AFTER:
@@ -636,7 +640,7 @@ async def retire_plan(session: AsyncSession, release_id: int, now: datetime) -> 
 
 async def plan_attempt(session: AsyncSession, release: Release, now: datetime) -> None:
     """The template's announcements for the release's current attempt, to every stakeholder channel set."""
-    await add_template_plan(session, release, load_template(release.template_key), now)
+    await add_template_plan(session, release, template_of(release.template_key, release.template_snapshot), now)
     await session.flush()
     channels = await stakeholder_channels(session, release.id)
     for ann in await _planned(session, release):

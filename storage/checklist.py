@@ -116,6 +116,7 @@ async def overdue_unreminded(session: AsyncSession, now: datetime, limit: int = 
             Release.state.in_([ReleaseState.CUTTING_OVER.value, ReleaseState.COMPLETED.value]),
             ChecklistItem.state == ItemState.PENDING.value,
             ChecklistItem.reminded_at.is_(None),
+            ChecklistItem.removed_at.is_(None),
             ChecklistItem.due_at < now,
             ChecklistItem.due_at >= Release.cutover_start,
         )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.lifecycle import FROM_STATES, TO_STATE, Action
 from domain.model import ReleaseState, ReleaseView
 from domain.states import Verb, after, from_states
-from domain.template import load_template
+from domain.template import template_of
 from storage.announcements import (
     anchor_to_actual_end,
     announce_now,
@@ -134,7 +134,7 @@ async def replan(
     reopened = await retime_items(
         session,
         row,
-        load_template(row.template_key),
+        template_of(row.template_key, row.template_snapshot),
         by,
         now,
         reopen=_rides_on_the_attempt,

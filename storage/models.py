@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -48,6 +48,9 @@ class Release(Base):
     cutover_end: Mapped[datetime]
     timezone: Mapped[str] = mapped_column(String(64))
     template_key: Mapped[str] = mapped_column(String(64))
+    # The template as it was when the release was created: what the release uses from then on.
+    template_version: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    template_snapshot: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(20), index=True)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
@@ -82,7 +85,10 @@ class Release(Base):
 
 class ChecklistItem(Base):
     __tablename__ = "checklist_items"
-    __table_args__ = (UniqueConstraint("release_id", "key", name="uq_checklist_items_release_key"),)
+    __table_args__ = (
+        UniqueConstraint("release_id", "key", name="uq_checklist_items_release_key"),
+        UniqueConstraint("release_id", "number", name="uq_checklist_items_release_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
@@ -110,6 +116,12 @@ class ChecklistItem(Base):
     not_by: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     # The approvals counted while a quorum gate waits: "U1", or "U1>U2" for a deputy U1 standing in for U2.
     approved_by: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # The short key people type (`#7`): per release, in creation order, never reused.
+    number: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Removed from the scope: hidden from the checklist, its decisions kept.
+    removed_at: Mapped[datetime | None]
+    scope_bound: Mapped[bool] = mapped_column(default=False, server_default=false())
+    description: Mapped[str | None] = mapped_column(Text)
 
     release: Mapped[Release] = relationship(back_populates="items", lazy="raise")
 

@@ -46,6 +46,8 @@ def item_view(row: ChecklistItem) -> ItemView:
         approvals_needed=row.approvals_needed,
         not_by=tuple(row.not_by or ()),
         approvals=tuple(decode_approval(a) for a in row.approved_by or ()),
+        number=row.number,
+        scope_bound=row.scope_bound,
     )
 
 
@@ -61,6 +63,8 @@ def release_view(
     if with_items:
         by_phase: dict[str, list[ChecklistItem]] = {}
         for it in row.items:
+            if it.removed_at is not None:
+                continue  # removed from the scope: its row and decisions stay for the audit
             by_phase.setdefault(it.phase_key, []).append(it)
         for key, rows in sorted(by_phase.items(), key=lambda kv: kv[1][0].phase_position):
             rows.sort(key=lambda r: r.position)
@@ -96,6 +100,8 @@ def release_view(
         past_attempts=past,
         deputies=deputies,
         team_id=row.team_id,
+        template_version=row.template_version,
+        template_snapshot=row.template_snapshot,
     )
 
 

@@ -58,6 +58,8 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
         cutover_end=spec.cutover_end,
         timezone=spec.timezone,
         template_key=spec.template.key,
+        template_version=spec.template.version,
+        template_snapshot=spec.template.document or None,
         state=ReleaseState.PLANNING.value,
         created_by=spec.created_by,
         created_at=now,
@@ -83,11 +85,15 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
             blocks_cutover=item.blocks_cutover,
             approvals_needed=item.approvals,
             not_by=list(item.not_by),
+            scope_bound=item.scope_bound,
+            description=item.description or None,
             state=ItemState.PENDING.value,
             version=0,
+            number=number,
         )
-        for phase in spec.template.phases
-        for pos, item in enumerate(phase.items)
+        for number, (phase, pos, item) in enumerate(
+            ((phase, pos, item) for phase in spec.template.phases for pos, item in enumerate(phase.items)), start=1
+        )
     )
     await add_template_plan(session, release, spec.template, now)
     session.add(

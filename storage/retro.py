@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -14,6 +14,7 @@ from domain.announcements import DeliveryState
 from domain.model import DecisionKind, DecisionView
 from domain.retro import ReleaseFacts, SurveyState, SurveyView, survey_times
 from domain.retro import release_facts as facts_of
+from domain.template import Template, template_of
 from storage.models import Decision, Delivery, Release, Survey, SurveyResponse
 from storage.queries import bump_release_version, load_release_view
 
@@ -70,6 +71,22 @@ async def due_surveys(session: AsyncSession, *, state: SurveyState, field: str, 
     return (await session.execute(select(Survey).where(Survey.state == state.value, column <= now))).scalars().all()
 
 
+async def release_template(session: AsyncSession, release_id: int) -> Template:
+    """The template the release keeps (its snapshot)."""
+    row = (
+        await session.execute(select(Release.template_key, Release.template_snapshot).where(Release.id == release_id))
+    ).one()
+    return template_of(row.template_key, row.template_snapshot)
+
+
+async def reminder_leads(session: AsyncSession, release_ids: Sequence[int]) -> dict[int, timedelta]:
+    """How long before its survey closes each release reminds those who have not answered."""
+    out: dict[int, timedelta] = {}
+    for release_id in dict.fromkeys(release_ids):
+        out[release_id] = (await release_template(session, release_id)).survey_reminder
+    return out
+
+
 async def rehearsal_factors(session: AsyncSession, release_ids: Sequence[int]) -> dict[int, int]:
     """The clock factor of each rehearsal among these releases (real releases are absent)."""
     if not release_ids:
@@ -115,7 +132,10 @@ async def release_facts(session: AsyncSession, release_id: int) -> ReleaseFacts:
 
 async def plan_survey(session: AsyncSession, release_id: int, now: datetime, factor: int | None) -> Survey:
     """The survey of a completed release, scheduled to open after the dust settles."""
-    opens, closes = survey_times(now, factor, open_now=False)
+    template = await release_template(session, release_id)
+    opens, closes = survey_times(
+        now, factor, open_now=False, opens_after=template.survey_opens_after, open_for=template.survey_open_for
+    )
     survey = Survey(
         release_id=release_id,
         state=SurveyState.SCHEDULED.value,
@@ -134,7 +154,8 @@ async def open_survey(session: AsyncSession, release_id: int, now: datetime) -> 
     survey = await survey_for(session, release_id)
     if survey is None:
         factor = (await rehearsal_factors(session, [release_id])).get(release_id)
-        opens, closes = survey_times(now, factor, open_now=True)
+        template = await release_template(session, release_id)
+        opens, closes = survey_times(now, factor, open_now=True, open_for=template.survey_open_for)
         session.add(
             Survey(
                 release_id=release_id,

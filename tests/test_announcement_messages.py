@@ -237,8 +237,9 @@ def test_a_key_without_wording_is_an_error_naming_it() -> None:
 @pytest.mark.parametrize("template_key", available_templates())
 def test_every_announcement_of_every_builtin_template_has_wording(template_key: str) -> None:
     template = load_template(template_key)
-    assert missing_wording(spec.key for spec in template.announcements) == ()
-    release = make_release()
+    # Keys without built-in wording bring their own (the template loader refuses them otherwise).
+    assert all(spec.wording for spec in template.announcements if spec.key in missing_wording([spec.key]))
+    release = make_release(template_key=template_key)
     for spec in template.announcements:
         out = announcement_message(release, spec.key, spec.audiences, None, NOW, command=CMD)
         check(out)

@@ -31,6 +31,9 @@ RELEASE_VERBS = [
     ("retro open", "retro"),
     ("retro close", "retro"),
     ("retro status", "retro"),
+    ('item add 1 "Check the runbook"', "item"),
+    ("item edit #3 --title Renamed", "item"),
+    ("item remove #3", "item"),
 ]
 
 

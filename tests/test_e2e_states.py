@@ -41,6 +41,9 @@ COMMANDS = {
     "roles": "roles {key}",
     "schedule": "schedule {key}",
     "retro status": "retro status {key}",
+    "item add": "item add 1 Check the state table {key}",
+    "item edit": "item edit #1 --title Renamed in the state table {key}",
+    "item remove": "item remove #2 {key}",
 }
 STATES = ("planning", "cutting_over", "completed", "rolled_back", "cancelled")
 # The rules, written out here rather than read from the code under test: verb → states it acts in.
@@ -60,6 +63,9 @@ ACTS_IN = {
     "roles": set(STATES),
     "schedule": set(STATES),
     "retro status": set(STATES),
+    "item add": {"planning", "cutting_over", "completed"},
+    "item edit": {"planning", "cutting_over", "completed"},
+    "item remove": {"planning", "cutting_over", "completed"},
 }
 # What an accepted verb that changes the state leads to.
 LEADS_TO = {

@@ -25,6 +25,7 @@ from domain.model import (
     SubjectKind,
 )
 from domain.retro import SurveyState, SurveyView
+from domain.template import DEFAULT_TEMPLATE, load_template
 from messages.checklist import phase_message_count, phase_messages, summary_message
 from messages.common import Rendered, clip, cut_markup, escape, fits, pack_lines, to_dicts
 from messages.dates import slack_date, slack_window
@@ -35,6 +36,7 @@ from messages.schedule import schedule_message
 from messages.status import release_list_message, roles_message, status_message
 from sandbox.blockkit import validate_message_blocks
 
+RELEASE_ROLES = load_template(DEFAULT_TEMPLATE).roles
 CUTOVER = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
 CMD = "/release"  # what SLASH_COMMAND is unless configured; the render tests use another
 NOW = CUTOVER - timedelta(days=2)
@@ -158,7 +160,7 @@ def make_release(**overrides: Any) -> ReleaseView:
         cutover_start=CUTOVER,
         cutover_end=CUTOVER + timedelta(hours=4),
         timezone="Europe/Berlin",
-        template_key="caf-release",
+        template_key="caf-migration-release",
         state=ReleaseState.READY,
         created_by=U_PM.id,
         created_at=CUTOVER - timedelta(days=30),
@@ -356,7 +358,7 @@ def test_phase_messages_fit_and_cover_every_item_once() -> None:
     seen: Counter[str] = Counter()
     for phase in release.phases:
         parts = phase_messages(release, phase, NOW)
-        assert len(parts) == phase_message_count(phase) == 1
+        assert len(parts) == phase_message_count(phase, RELEASE_ROLES) == 1
         for part in parts:
             assert_message_ok(part)
             seen.update(
@@ -435,7 +437,7 @@ def test_eighty_item_phase_splits_into_parts() -> None:
     phase = big_phase(80)
     release = make_release(phases=(phase,))
     parts = phase_messages(release, phase, NOW)
-    assert len(parts) == phase_message_count(phase) >= 2
+    assert len(parts) == phase_message_count(phase, RELEASE_ROLES) >= 2
     ids: Counter[str] = Counter()
     for k, part in enumerate(parts, start=1):
         assert_message_ok(part)
@@ -454,7 +456,7 @@ def test_eighty_item_phase_splits_into_parts() -> None:
 
 def test_part_layout_does_not_depend_on_state() -> None:
     phase = big_phase(80, title_len=150)
-    before = phase_message_count(phase)
+    before = phase_message_count(phase, RELEASE_ROLES)
     worst = replace(
         phase,
         items=tuple(
@@ -471,7 +473,7 @@ def test_part_layout_does_not_depend_on_state() -> None:
     )
     release = make_release(phases=(worst,))
     parts = phase_messages(release, worst, CUTOVER + timedelta(days=365))
-    assert len(parts) == before == phase_message_count(worst)
+    assert len(parts) == before == phase_message_count(worst, RELEASE_ROLES)
     for part in parts:
         assert_message_ok(part)
 
@@ -492,7 +494,7 @@ def test_no_raw_markup_from_user_text_anywhere() -> None:
         status_message(release, NOW, command=CMD),
         roles_message(release, command=CMD),
         release_list_message([release], NOW, command=CMD),
-        refusal_message("approve", gate.title + " <!everyone>", [(WBO, (U_WBO,))], command=CMD),
+        refusal_message("approve", gate.title + " <!everyone>", [(WBO, (U_WBO,))], command=CMD, roles=RELEASE_ROLES),
         usage_error_message("Unknown role <!channel>", "/release assign <role> <@user|@group>"),
         info_message("Done <!channel> & more"),
         help_message("/release new <name> --cutover <datetime>", command=CMD),
@@ -789,7 +791,9 @@ def test_usage_error_and_help() -> None:
 
 
 def test_refusal_names_roles_and_holders() -> None:
-    msg = refusal_message("approve", "Go/no-go <decision>", [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())], command=CMD)
+    msg = refusal_message(
+        "approve", "Go/no-go <decision>", [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())], command=CMD, roles=RELEASE_ROLES
+    )
     assert_message_ok(msg)
     body = texts(msg.blocks)
     assert "You can't *approve* “Go/no-go &lt;decision&gt;”. Nothing was changed." in body
@@ -797,7 +801,7 @@ def test_refusal_names_roles_and_holders() -> None:
     assert (
         "• *Project Sponsor*: nobody yet — ask the Project Manager to `/release assign project-sponsor @someone`"
     ) in body
-    assert "No role may" in texts(refusal_message("undo", "x", [], command=CMD).blocks)
+    assert "No role may" in texts(refusal_message("undo", "x", [], command=CMD, roles=RELEASE_ROLES).blocks)
 
 
 # --- modals ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from domain.announcements import AnnouncementKind, DeliveryState, NoticeKey, Sta
 from domain.model import Assignment, ItemState, ItemView, PhaseView, ReleaseState, ReleaseView
 from domain.policy import Lateness
 from domain.retro import SurveyState, SurveyView, summarize
-from domain.template import SurveyQuestion
+from domain.template import DEFAULT_TEMPLATE, SurveyQuestion, available_templates, load_template
 from messages import (
     checklist,
     common,
@@ -216,11 +216,11 @@ def _checklist_cases() -> Iterator[Case]:
             for late in (None, *Lateness):
                 label = f"{'gate' if gate else 'task'}-{item_state.value}{f'-{late.value}' if late else ''}"
                 item = item_in(item_state, gate)
-                yield Case(f"item_blocks[{label}]", partial(checklist.item_blocks, item, late=late))
+                yield Case(f"item_blocks[{label}]", partial(checklist.item_blocks, item, RELEASE.roles, late=late))
     frozen = item_in(ItemState.REJECTED, True)
     yield Case(
         "item_blocks[frozen-no-buttons]",
-        partial(checklist.item_blocks, frozen, late=Lateness.OVERDUE, buttons=False),
+        partial(checklist.item_blocks, frozen, RELEASE.roles, late=Lateness.OVERDUE, buttons=False),
     )
     # Created ten days before its window: the items the template wants weeks ahead were due already.
     late_start = make_release(created_at=CUTOVER - timedelta(days=10), phases=pending(RELEASE.phases))
@@ -237,6 +237,20 @@ def _checklist_cases() -> Iterator[Case]:
     everything = [release_in(s) for s in ReleaseState]
     yield Case("release_list", partial(status.release_list_message, everything, NOW, command=COMMAND))
     yield Case("release_list[empty]", partial(status.release_list_message, [], NOW, command=COMMAND))
+    yield Case("emptied_part", partial(checklist.emptied_part))
+    reopened = [i for i in RELEASE.items if i.is_gate][:3]
+    yield Case(
+        "scope_changed",
+        partial(team_notices.scope_changed_message, RELEASE, U_PM.id, "added #61 “Smoke <tests>” to phase 3", reopened),
+    )
+    yield Case("scope_changed[none]", partial(team_notices.scope_changed_message, RELEASE, U_PM.id, "removed #7", []))
+    shipped = [load_template(k) for k in available_templates()]
+    yield Case("templates", partial(status.templates_message, shipped, DEFAULT_TEMPLATE, command=COMMAND))
+    newer = replace(RELEASE, template_version="1.0")
+    yield Case(
+        "status[newer-template]",
+        partial(status.status_message, newer, NOW, command=COMMAND, current_template_version="1.1"),
+    )
 
 
 def _help_and_modal_cases() -> Iterator[Case]:
@@ -259,9 +273,12 @@ def _help_and_modal_cases() -> Iterator[Case]:
     )
     allowed = [(WBO, (U_WBO, G_BIZ)), (SPONSOR, ())]
     yield Case(
-        "refusal[holders]", partial(help.refusal_message, "approve", "Go/no-go <decision>", allowed, command=COMMAND)
+        "refusal[holders]",
+        partial(help.refusal_message, "approve", "Go/no-go <decision>", allowed, command=COMMAND, roles=RELEASE.roles),
     )
-    yield Case("refusal[nobody]", partial(help.refusal_message, "undo", "Task", [], command=COMMAND))
+    yield Case(
+        "refusal[nobody]", partial(help.refusal_message, "undo", "Task", [], command=COMMAND, roles=RELEASE.roles)
+    )
     end = CUTOVER + timedelta(hours=4)
     created = partial(help.release_created_message, "REL-3", "Payroll <to> Azure", CUTOVER, end)
     yield Case("release_created", partial(created, None, None, command=COMMAND))

@@ -270,3 +270,17 @@ def test_release_facts_before_the_cutover() -> None:
     facts = release_facts(replace(release, phases=()))
     assert facts.actual_start is None and facts.actual_end is None and facts.outcome == "ready"
     assert facts.gate_waits == () and facts.rejections == ()
+
+
+def test_survey_times_and_reminder_follow_the_templates_retro_section() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from domain.retro import reminder_due, survey_times
+
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    opens, closes = survey_times(now, None, open_now=False, opens_after=timedelta(hours=2), open_for=timedelta(days=3))
+    assert (opens, closes) == (now + timedelta(hours=2), now + timedelta(hours=2, days=3))
+    lead = timedelta(hours=12)
+    assert not reminder_due(closes, None, closes - timedelta(hours=13), lead)
+    assert reminder_due(closes, None, closes - timedelta(hours=11), lead)
+    assert reminder_due(closes, 60, closes - timedelta(minutes=11), lead)  # a rehearsal's clock

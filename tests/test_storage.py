@@ -182,6 +182,7 @@ async def test_statements_per_decision_do_not_grow_with_checklist_size(db) -> No
                                     )
                                 },
                                 key=f"{r.key}.{k}",
+                                number=1000 + 2 * r.number + k,
                             )
                         )
         with counting(engine) as stmts:

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar, cast
 
 from bot.commands.types import (
@@ -30,7 +30,11 @@ from bot.commands.types import (
     CutoverAction,
     CutoverCommand,
     Help,
+    ItemAdd,
+    ItemEdit,
+    ItemRemove,
     ListReleases,
+    ListTemplates,
     Move,
     NewModal,
     NewRelease,
@@ -55,9 +59,8 @@ from domain.limits import (
 )
 from domain.model import Subject, SubjectKind
 from domain.rehearsal import factor_problem
-from domain.roles import Role, UnknownRole, resolve_role
 from domain.template import AUDIENCES, available_templates
-from domain.timeparse import TimeParseError, parse_datetime, parse_duration
+from domain.timeparse import ParsedDateTime, TimeParseError, parse_datetime, parse_duration, parse_offset
 
 MAX_RELEASE_NUMBER = 10**9
 
@@ -101,6 +104,7 @@ _TIME_LIKE = re.compile(r"[0-9]{1,2}(?:[:.h][0-9]{2}\S*|[ap]\.?m\.?)", re.IGNORE
 _OFFSET_WORD = re.compile(r"z|utc|[+-][0-9]{2}(?::?[0-9]{2})?", re.IGNORECASE)
 
 _USER = re.compile(r"<@([^|>]*)(?:\|[^>]*)?>")
+_ROLE_WORD = re.compile(r"[a-z][a-z0-9-]{0,63}", re.ASCII)
 _GROUP = re.compile(r"<!subteam\^([^|>]*)(?:\|[^>]*)?>")
 _BROADCAST = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -116,6 +120,10 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "„": "“", "«": "
 _ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
 
 _NEW_OPTIONS = ("cutover", "duration", "template", "rehearsal")
+_ITEM_NUMBER = re.compile(r"#?0*[1-9][0-9]{0,5}", re.ASCII)
+_ITEM_KEY = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*", re.ASCII)
+_ITEM_EXAMPLES = {"responsible": "me", "approvers": "wbo sponsor", "due": "+2h", "title": '"Run the smoke tests"'}
+ITEM_TITLE_MAX = 150  # domain.template_schema.MAX_TITLE
 
 
 def _option(text: str) -> tuple[str, str | None] | None:
@@ -189,9 +197,14 @@ class _Parser:
             return self.cutover(args, text)
         if verb == "retro":
             return self.retro(args)
+        if verb == "item":
+            return self.item(args, text)
         if verb == "list":
             self.no_more(verb, args)
             return ListReleases()
+        if verb == "templates":
+            self.no_more(verb, args)
+            return ListTemplates()
         if verb in ("assign", "unassign"):
             return self.assign(verb, args)
         if verb == "deputy":
@@ -396,6 +409,163 @@ class _Parser:
             raise self.fail("new", f"The release name is {len(name)} characters long; the limit is {RELEASE_NAME_MAX}.")
         return name
 
+    # item add / edit / remove -------------------------------------------------------------------
+
+    def item(self, args: Sequence[_Token], text: str) -> ItemAdd | ItemEdit | ItemRemove:
+        actions = ("add", "edit", "remove")
+        if not args:
+            raise self.fail("item", "`item` needs `add`, `edit` or `remove`.")
+        action = args[0].text.lower()
+        if action not in actions:
+            close = difflib.get_close_matches(action, actions, n=1, cutoff=0.6)
+            hint = f" Did you mean `item {close[0]}`?" if close else ""
+            raise self.fail(
+                "item", f"`item {_show(args[0].text)}` is not a scope change.{hint} Use add, edit or remove."
+            )
+        rest = list(args[1:])
+        release = self.release_ref("item", rest[-1]) if rest else None
+        if release is not None:
+            rest.pop()
+        first_option = next((i for i, t in enumerate(rest) if _option(t.text) is not None), len(rest))
+        words, options = rest[:first_option], self.item_options(action, rest[first_option:], text)
+        if action == "add":
+            if len(words) < 2:
+                raise self.fail(
+                    "item", '`item add` needs a phase and a title, e.g. `item add 3 "Run the smoke tests"`.'
+                )
+            title = self.item_title(text[words[1].start : words[-1].end])
+            approvers = options.get("approvers", ())
+            gate = "gate" in options or bool(approvers)
+            if gate and not approvers:
+                raise self.fail("item", "A gate needs `--approvers <role>…`: the roles that sign it off.")
+            assert not isinstance(approvers, str | bool) and not isinstance(options.get("responsible"), str | bool)
+            return ItemAdd(
+                phase=self.item_word("phase", words[0].text),
+                title=title,
+                gate=gate,
+                responsible=tuple(options.get("responsible", ())),  # type: ignore[arg-type]
+                approvers=tuple(approvers),  # type: ignore[arg-type]
+                due=options.get("due"),  # type: ignore[arg-type]
+                release=release,
+            )
+        if not words:
+            raise self.fail("item", f"`item {action}` needs the item: its number from the checklist, e.g. `#7`.")
+        if len(words) > 1:
+            raise self.fail("item", f"Unexpected `{_show(words[1].text)}` after the item `{_show(words[0].text)}`.")
+        ref = self.item_ref(words[0].text)
+        if action == "remove":
+            if options:
+                raise self.fail("item", "`item remove` takes no options.")
+            return ItemRemove(ref, release)
+        if not options:
+            raise self.fail("item", "`item edit` needs what to change: `--title`, `--due` or `--approvers`.")
+        if "gate" in options or "responsible" in options:
+            raise self.fail("item", "`item edit` changes `--title`, `--due` or `--approvers`.")
+        approvers_edit = options.get("approvers")
+        return ItemEdit(
+            item=ref,
+            title=options.get("title"),  # type: ignore[arg-type]
+            due=options.get("due"),  # type: ignore[arg-type]
+            approvers=tuple(approvers_edit) if approvers_edit is not None else None,  # type: ignore[arg-type]
+            release=release,
+        )
+
+    def item_options(self, action: str, rest: Sequence[_Token], text: str) -> dict[str, object]:
+        """`--gate`, `--responsible <role>…`, `--approvers <role>…`, `--due <offset|datetime>`, `--title …`."""
+        known: tuple[str, ...] = ("gate", "responsible", "approvers", "due")
+        if action != "add":
+            known = ("title", "due", "approvers")
+        if action == "remove":
+            known = ()
+        values: dict[str, object] = {}
+        i = 0
+        while i < len(rest):
+            option = _option(rest[i].text)
+            if option is None:
+                raise self.fail("item", f"Unexpected `{_show(rest[i].text)}`: the title goes before the options.")
+            key, inline = option
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f" Did you mean `--{close[0]}`?" if close else ""
+                names = ", ".join(f"`--{o}`" for o in known) or "none"
+                raise self.fail(
+                    "item", f"`{_show(rest[i].text)}` is not an option of `item {action}`.{hint} Options: {names}."
+                )
+            if key in values:
+                raise self.fail("item", f"`--{key}` is given twice; give it once.")
+            i += 1
+            taken: list[_Token] = []
+            while i < len(rest) and _option(rest[i].text) is None:
+                taken.append(rest[i])
+                i += 1
+            words = ([inline] if inline else []) + [t.text for t in taken]
+            if key == "gate":
+                if words:
+                    raise self.fail("item", f"`--gate` takes no value; `{_show(words[0])}` is not one.")
+                values[key] = True
+            elif not words:
+                raise self.fail("item", f"`--{key}` needs a value, e.g. `--{key} {_ITEM_EXAMPLES[key]}`.")
+            elif key in ("responsible", "approvers"):
+                roles = [w for word in words for w in word.split(",") if w]
+                values[key] = tuple(dict.fromkeys(self.item_word("role", w) for w in roles))
+            elif key == "due":
+                values[key] = self.due(" ".join(words))
+            else:  # title
+                values[key] = self.item_title(
+                    inline if inline and not taken else text[taken[0].start : taken[-1].end] if taken else inline or ""
+                )
+        return values
+
+    def due(self, value: str) -> timedelta | ParsedDateTime:
+        if value.strip().startswith(("+", "-")):
+            return self.timed("item", parse_offset, value)
+        try:
+            return parse_datetime(value)
+        except TimeParseError:
+            raise self.fail(
+                "item",
+                f"`--due {_show(value.strip())}` is neither an offset from the cutover start (`-2d`, `+1h`) nor a "
+                f"date and time (`{self.dates.notice}`).",
+            ) from None
+
+    def item_word(self, what: str, text: str) -> str:
+        word = text.strip().lower()
+        if not _ROLE_WORD.fullmatch(word) and not (what == "phase" and _ITEM_KEY.fullmatch(word)):
+            if what == "role":
+                raise self.fail(
+                    "item",
+                    f"`{_show(text)}` is not a role: roles are words such as `pm` or `dba`; "
+                    f"`{self.command} roles` lists the release's roles.",
+                )
+            if not word.isdigit() or len(word) > 3:
+                raise self.fail("item", f"`{_show(text)}` is not a phase: give its number or key from the checklist.")
+        return word
+
+    def item_ref(self, text: str) -> str:
+        word = text.strip().lower()
+        if _ITEM_NUMBER.fullmatch(word):
+            return "#" + str(int(word.lstrip("#")))
+        if _ITEM_KEY.fullmatch(word) and len(word) <= 64:
+            return word
+        raise self.fail("item", f"`{_show(text)}` is not an item: give its number from the checklist, e.g. `#7`.")
+
+    def item_title(self, raw: str) -> str:
+        title = html.unescape(raw) if "&" in raw else raw
+        title = " ".join(title.split())
+        if len(title) >= 2 and _QUOTES.get(title[0]) == title[-1] and title[-1] not in title[1:-1]:
+            title = title[1:-1].strip()
+        if not title:
+            raise self.fail("item", "The item's title is empty.")
+        sequence = _SLACK_SEQUENCE.search(title)
+        if sequence is not None:
+            raise self.fail("item", f"The title can't contain `{_show(sequence.group())}`: no mentions or links.")
+        bad = _bad_char(title)
+        if bad is not None:
+            raise self.fail("item", f"The title contains an invisible control character (U+{ord(bad):04X}).")
+        if len(title) > ITEM_TITLE_MAX:
+            raise self.fail("item", f"The title is {len(title)} characters long; the limit is {ITEM_TITLE_MAX}.")
+        return title
+
     # assign / unassign --------------------------------------------------------------------------
 
     def assign(self, verb: str, args: Sequence[_Token]) -> Assign | Unassign:
@@ -478,12 +648,17 @@ class _Parser:
         until = self.timed(verb, parse_datetime, " ".join(when)) if when else None
         return SetDeputy(role=role, user_id=person, until=until, release=release)
 
-    def role(self, verb: str, text: str) -> Role:
-        try:
-            return resolve_role(text)
-        except UnknownRole as e:
-            # Re-word with the echoed text defused; the role list and candidates stay roles.py's.
-            raise self.fail(verb, str(UnknownRole(_show(text), e.candidates))) from None
+    def role(self, verb: str, text: str) -> str:
+        # Which roles exist depends on the release's template: the flow resolves the word, the grammar
+        # only checks that it can be a role's name.
+        word = text.strip().lower()
+        if not _ROLE_WORD.fullmatch(word):
+            raise self.fail(
+                verb,
+                f"`{_show(text)}` is not a role: roles are words such as `pm` or `dba`; "
+                f"`{self.command} roles` lists the release's roles.",
+            )
+        return word
 
     def subject(self, verb: str, text: str) -> Subject:
         shown = _show(text)

@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Literal, TypeAlias
 
 from domain.model import Subject
-from domain.roles import Role
 from domain.timeparse import ParsedDateTime
 
 CutoverAction = Literal["start", "complete", "rollback"]
@@ -54,6 +53,11 @@ class ListReleases:
 
 
 @dataclass(frozen=True)
+class ListTemplates:
+    pass
+
+
+@dataclass(frozen=True)
 class Status:
     release: str | None  # "REL-<n>", or None for the release of the current channel
 
@@ -65,21 +69,21 @@ class Roles:
 
 @dataclass(frozen=True)
 class Assign:
-    role: Role
+    role: str  # the role word as typed; resolved against the release's template roles in the flow
     subjects: tuple[Subject, ...]  # in the order given, duplicates removed
     release: str | None
 
 
 @dataclass(frozen=True)
 class Unassign:
-    role: Role
+    role: str
     subjects: tuple[Subject, ...]
     release: str | None
 
 
 @dataclass(frozen=True)
 class SetDeputy:
-    role: Role
+    role: str  # as typed: resolved against the release's template roles
     user_id: str  # the deputy: one person
     until: ParsedDateTime | None  # naive unless typed with an offset: read in the person's Slack zone
     release: str | None
@@ -146,11 +150,43 @@ class RetroStatus:
     release: str | None
 
 
+# `item add|edit|remove`: the scope of a running release. Role words and item references stay as typed;
+# the flow resolves them against the release (its template's roles and phases, its items' keys).
+Due: TypeAlias = timedelta | ParsedDateTime  # an offset from cutover start (-2d, +1h) or a date-time
+
+
+@dataclass(frozen=True)
+class ItemAdd:
+    phase: str  # a phase key or its number
+    title: str
+    gate: bool
+    responsible: tuple[str, ...]
+    approvers: tuple[str, ...]
+    due: Due | None  # None: with the phase's last item
+    release: str | None
+
+
+@dataclass(frozen=True)
+class ItemEdit:
+    item: str  # `#7` or an item key
+    title: str | None
+    due: Due | None
+    approvers: tuple[str, ...] | None
+    release: str | None
+
+
+@dataclass(frozen=True)
+class ItemRemove:
+    item: str
+    release: str | None
+
+
 Command: TypeAlias = (
     Help
     | NewModal
     | NewRelease
     | ListReleases
+    | ListTemplates
     | Status
     | Roles
     | Assign
@@ -164,4 +200,7 @@ Command: TypeAlias = (
     | CutoverCommand
     | Retro
     | RetroStatus
+    | ItemAdd
+    | ItemEdit
+    | ItemRemove
 )

@@ -38,6 +38,7 @@ _VERBS: dict[str, _Verb] = {
         "`--cutover` is then optional.",
     ),
     "list": _Verb("list", "active releases in this workspace", "list"),
+    "templates": _Verb("templates", "the checklist templates `new --template` may use", "templates"),
     "status": _Verb("status [REL-n]", "checklist progress (default: this channel's release)", "status REL-3"),
     "roles": _Verb("roles [REL-n]", "who holds which role", "roles REL-3"),
     "assign": _Verb(
@@ -91,6 +92,19 @@ _VERBS: dict[str, _Verb] = {
         "retro open|close|status [REL-n]",
         "open or close the retrospective survey, or see how many answered",
         "retro open REL-3",
+    ),
+    "item": _Verb(
+        "item add|edit|remove …",
+        "change the checklist of a running release (Project Manager)",
+        'item add 3 "Run the smoke tests" --responsible me --due +2h',
+        note="Items are named by their number (`#7`, shown in the checklist). Sign-offs the template marks as "
+        "scope-bound reopen when the scope changes.",
+        forms=(
+            'item add <phase> "<title>" [--gate] [--responsible <role>…] [--approvers <role>…] '
+            "[--due <offset|datetime>] [REL-n]",
+            "item edit <item> [--title <title>] [--due <offset|datetime>] [--approvers <role>…] [REL-n]",
+            "item remove <item> [REL-n]",
+        ),
     ),
 }
 VERBS: tuple[str, ...] = tuple(_VERBS)
