@@ -25,10 +25,12 @@ from domain.announcements import (
     plan,
     retime,
 )
-from domain.model import DecisionKind, ItemState, ReleaseView
+from domain.model import ReleaseView
 from domain.rehearsal import rehearsal_target
 from domain.template import Template, due_at, template_of
-from storage.models import Announcement, ChecklistItem, Decision, Delivery, Release, StakeholderChannelRow
+from storage.checklist import counts_as_signed
+from storage.checklist import reopen as reopen_item
+from storage.models import Announcement, ChecklistItem, Delivery, Release, StakeholderChannelRow
 from storage.queries import bump_release_version
 
 
@@ -501,25 +503,8 @@ async def retime_items(
                 spec, template, release.cutover_start, release.cutover_end, release.rehearsal_factor or 1
             )
         # A quorum gate's approvals so far were for that window or attempt too: they count no more.
-        partly = item.state == ItemState.PENDING.value and bool(item.approved_by)
-        if (item.state == ItemState.APPROVED.value or partly) and reopen(item):
-            session.add(
-                Decision(
-                    release_id=release.id,
-                    item_id=item.id,
-                    item_version=item.version,
-                    kind=DecisionKind.REOPEN.value,
-                    user_id=by,
-                    role_key=None,
-                    reason=why,
-                    at=now,
-                    window_start=release.cutover_start,
-                    window_end=release.cutover_end,
-                )
-            )
-            item.state, item.decided_by, item.decided_at = ItemState.PENDING.value, None, None
-            item.decided_for, item.approved_by = None, []
-            item.version += 1
+        if counts_as_signed(item) and reopen(item):
+            reopen_item(session, release, item, by=by, why=why, now=now)
             reopened.append(item.id)
     return tuple(reopened)
 

@@ -87,6 +87,32 @@ async def record(
             return Stale(same=await was_same(session, item_id, version, kind, user_id))
 
 
+def counts_as_signed(item: ChecklistItem) -> bool:
+    """Approved, or a quorum gate with approvals counted so far: what a reopen takes back."""
+    return item.state == ItemState.APPROVED.value or (item.state == ItemState.PENDING.value and bool(item.approved_by))
+
+
+def reopen(session: AsyncSession, release: Release, item: ChecklistItem, *, by: str, why: str, now: datetime) -> None:
+    """A sign-off goes back to waiting, the reason on record; approvals counted so far no longer count."""
+    session.add(
+        Decision(
+            release_id=release.id,
+            item_id=item.id,
+            item_version=item.version,
+            kind=DecisionKind.REOPEN.value,
+            user_id=by,
+            role_key=None,
+            reason=why[:1000],
+            at=now,
+            window_start=release.cutover_start,
+            window_end=release.cutover_end,
+        )
+    )
+    item.state, item.decided_by, item.decided_at = ItemState.PENDING.value, None, None
+    item.decided_for, item.approved_by = None, []
+    item.version += 1
+
+
 async def was_same(session: AsyncSession, item_id: int, version: int, kind: DecisionKind, user_id: str) -> bool:
     """Whether the decision taken at this item version was this very one (a repeat, not a race lost)."""
     row = (

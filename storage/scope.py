@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.model import DecisionKind, ItemState
+from domain.model import ItemState
+from storage.checklist import counts_as_signed, reopen
 from storage.models import ChecklistItem, Decision, Release, ReleaseEvent
 from storage.queries import bump_release_version
 
@@ -159,28 +160,15 @@ async def _reopen_scope_bound(
                 ChecklistItem.release_id == release.id,
                 ChecklistItem.scope_bound.is_(True),
                 ChecklistItem.removed_at.is_(None),
-                ChecklistItem.state == ItemState.APPROVED.value,
+                ChecklistItem.state.in_((ItemState.APPROVED.value, ItemState.PENDING.value)),
                 ChecklistItem.id != except_id,
             )
         )
     ).scalars()
     reopened: list[int] = []
     for item in rows:
-        session.add(
-            Decision(
-                release_id=release.id,
-                item_id=item.id,
-                item_version=item.version,
-                kind=DecisionKind.REOPEN.value,
-                user_id=by,
-                role_key=None,
-                reason=why[:1000],
-                at=now,
-                window_start=release.cutover_start,
-                window_end=release.cutover_end,
-            )
-        )
-        item.state, item.decided_by, item.decided_at = ItemState.PENDING.value, None, None
-        item.version += 1
+        if not counts_as_signed(item):
+            continue
+        reopen(session, release, item, by=by, why=why, now=now)
         reopened.append(item.id)
     return tuple(reopened)

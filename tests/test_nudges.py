@@ -52,6 +52,10 @@ def _template() -> dict[str, object]:
         "source": "test",
         "default_duration": "4h",
         "nudge_lead": "24h",
+        "roles": [
+            {"key": "project-manager", "name": "Project Manager"},
+            {"key": "workload-business-owner", "name": "Workload Business Owner"},
+        ],
         "phases": [
             {
                 "key": "change_comm",

@@ -59,7 +59,7 @@ def release(state: ReleaseState = ReleaseState.PLANNING, *assignments: Assignmen
         T0,
         T0 + timedelta(hours=4),
         "UTC",
-        "caf",
+        "caf-migration-release",
         state,
         "UPM",
         T0 - timedelta(days=30),

@@ -601,13 +601,21 @@ def _mutations() -> list[tuple[str, Any, str]]:
             asks_the_role,
             "retro_survey[0].options: name roles (Project Manager, project-sponsor): a survey never asks for the respondent's role, because most roles have one holder and the answer would name the person",
         ),
-        ("approvals zero", approvals_zero, "item `cc.gate`: `approvals` is 0; it must be from 1 to 5"),
-        ("approvals text", approvals_text, "`approvals` must be a whole number from 1 to 5, not text"),
-        ("approvals on a task", approvals_on_task, "item `cc.one`: `approvals` is only for gates"),
-        ("not_by unknown", not_by_unknown, "`not_by` names `sponsor`, which is not one of `creator`, `responsible`"),
-        ("not_by on a task", not_by_on_task, "item `cc.one`: `not_by` is only for gates"),
-        ("nudge_lead invalid", nudge_lead_bad, "`nudge_lead` is invalid"),
-        ("nudge_lead zero", nudge_lead_zero, "`nudge_lead` is invalid"),
+        ("approvals zero", approvals_zero, "phases[0].items[1].approvals: must be at least 1"),
+        ("approvals text", approvals_text, "phases[0].items[1].approvals: must be a whole number, not text"),
+        (
+            "approvals on a task",
+            approvals_on_task,
+            "phases[0].items[0].approvals: is only for gates: the item has no approvers",
+        ),
+        (
+            "not_by unknown",
+            not_by_unknown,
+            'phases[0].items[1].not_by[0]: "sponsor" is not allowed; use one of creator or responsible',
+        ),
+        ("not_by on a task", not_by_on_task, "phases[0].items[0].not_by: is only for gates: the item has no approvers"),
+        ("nudge_lead invalid", nudge_lead_bad, "nudge_lead: `soon` is not a duration. Use e.g. 90m, 4h, 1d."),
+        ("nudge_lead zero", nudge_lead_zero, "nudge_lead: `0h` is not a duration: it must be longer than zero."),
     ]
 
 
