@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
+from bot.commands.types import Export
+from bot.components import Components
+from bot.slack.payload import Actor
+from bot.slack.replies import Reply
 from domain.audit import Verdict
-from domain.model import ReleaseState
+from domain.model import ReleaseState, ReleaseView
 from domain.record import MessageRef, ReleaseRecord
 from messages.export import Links, render_csv, render_json, render_markdown
+from messages.help import info_message
 from storage import audit
 from storage import record as records
 
@@ -89,3 +94,64 @@ async def purge(
         if not dry_run:
             await audit.purge_releases(s, [p.release_id for p in doomed], states, before)
         return PurgeReport(doomed, [])
+
+
+# --- /release export ------------------------------------------------------------------------------
+
+
+async def channel_members(client: AsyncWebClient, channel_id: str) -> set[str]:
+    members: set[str] = set()
+    cursor = ""
+    while True:
+        resp = await client.conversations_members(channel=channel_id, limit=1000, cursor=cursor or None)
+        members.update(str(m) for m in resp.get("members") or [])
+        cursor = str((resp.get("response_metadata") or {}).get("next_cursor") or "")
+        if not cursor:
+            return members
+
+
+async def export_to_requester(c: Components, who: Actor, release: ReleaseView, _cmd: Export, reply: Reply) -> None:
+    """The record as Markdown and JSON files, in a DM to the person who asked: members of the release channel only."""
+    try:
+        members = await channel_members(c.client, release.channel_id)
+    except SlackApiError as e:
+        log.warning("members of %s unknown: %s", release.channel_id, e.response.get("error"))
+        await reply(info_message(f"I could not check who is in <#{release.channel_id}>, so nothing was sent."))
+        return
+    if who.user_id not in members:
+        await reply(
+            info_message(
+                f":no_entry: {release.key}'s record goes only to members of its release channel "
+                f"<#{release.channel_id}>. Join it and ask again; nothing was sent."
+            )
+        )
+        return
+    record = await load(c.sessions, release.id)
+    if record is None:
+        await reply(info_message(f"{release.key} no longer exists."))
+        return
+    links = await permalinks(c.client, record.messages())
+    uploads = [
+        {
+            "content": render(record, fmt, links),
+            "filename": filename(record, fmt),
+            "title": f"{record.key} record ({fmt})",
+        }
+        for fmt in ("md", "json")
+    ]
+    verdict = (
+        "its audit trail verified" if record.verified else f"its audit trail does NOT verify: {record.verify_problem}"
+    )
+    try:
+        opened = await c.client.conversations_open(users=who.user_id)
+        await c.client.files_upload_v2(
+            file_uploads=uploads,
+            channel=opened["channel"]["id"],
+            initial_comment=f"{record.key} “{record.name}”: the release record ({len(record.audit)} audit rows; "
+            f"{verdict}; head `{record.head_hash[:16]}…`).",
+        )
+    except SlackApiError as e:
+        log.warning("export of %s to %s failed: %s", release.key, who.user_id, e.response.get("error"))
+        await reply(info_message(f"Slack did not take the files ({e.response.get('error')}); nothing was sent."))
+        return
+    await reply(info_message(f"Sent {release.key}'s record (Markdown and JSON) to you in a direct message."))

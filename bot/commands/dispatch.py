@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot import announcements, cutover, releases, retro
+from bot import announcements, cutover, evidence, releases, retro
 from bot.commands import types as t
 from bot.commands.parser import parse
 from bot.commands.usage import help_overview, usage_for
@@ -85,6 +85,7 @@ ROUTES: dict[type, Route] = {
     t.Announce: Route("announce", run=announcements.announce, acts=lambda _: Verb.ANNOUNCE),
     t.CutoverCommand: Route("cutover", run=cutover.run_command, acts=lambda cmd: ACTION_VERBS[cmd.action]),
     t.Retro: Route("retro", run=retro.run_command, acts=lambda cmd: RETRO_VERBS[cmd.action]),
+    t.Export: Route("export", run=evidence.export_to_requester, acts=lambda _: Verb.EXPORT),
 }
 
 

@@ -138,6 +138,13 @@ class RetroStatus:
     release: str | None
 
 
+@dataclass(frozen=True)
+class Export:
+    """`export`: the release's record as Markdown and JSON files, in a DM to the person who asked."""
+
+    release: str | None
+
+
 Command: TypeAlias = (
     Help
     | NewModal
@@ -155,4 +162,5 @@ Command: TypeAlias = (
     | CutoverCommand
     | Retro
     | RetroStatus
+    | Export
 )

@@ -85,6 +85,13 @@ _VERBS: dict[str, _Verb] = {
         "open or close the retrospective survey, or see how many answered",
         "retro open REL-3",
     ),
+    "export": _Verb(
+        "export [REL-n]",
+        "the release's record (Markdown and JSON) sent to you in a direct message",
+        "export REL-3",
+        note="For members of the release channel. `cutover export` and `cutover audit verify` do the same "
+        "from a terminal.",
+    ),
 }
 VERBS: tuple[str, ...] = tuple(_VERBS)
 
