@@ -108,12 +108,16 @@ async def _verify(url: str, key: str | None, team: str | None) -> int:
                 async with sessions() as s:
                     label = await release_label(s, v.release_id)
                 print(f"{label}: audit row {v.problem.seq} does not verify: {v.problem.what}")
-                print(f"Checked {rows} rows of {len(verdicts)} releases; the first bad row is named above.")
+                print(f"Checked {rows} rows of {_releases(len(verdicts))}; the first bad row is named above.")
                 return 1
-        print(f"OK: {rows} audit rows in {len(verdicts)} release chains verified.")
+        print(f"OK: verified {rows} audit rows of {_releases(len(verdicts))}.")
         return 0
     finally:
         await engine.dispose()  # type: ignore[attr-defined]
+
+
+def _releases(n: int) -> str:
+    return f"{n} release" if n == 1 else f"{n} releases"
 
 
 def cmd_export(args: argparse.Namespace) -> None:

@@ -93,7 +93,7 @@ class RetroEntry:
     closed_at: datetime | None
     invited: int
     responses: int
-    questions: tuple[QuestionTally, ...]
+    questions: tuple[QuestionTally, ...]  # empty when fewer than domain.retro.MIN_RESPONSES answered
 
 
 @dataclass(frozen=True)

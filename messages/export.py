@@ -116,6 +116,7 @@ def to_json(record: ReleaseRecord, links: Links) -> dict[str, Any]:
             "closed_at": _t(retro.closed_at),
             "invited": retro.invited,
             "responses": retro.responses,
+            "summary_withheld": not retro.questions,
             "questions": [
                 {
                     "key": q.key,
@@ -236,6 +237,8 @@ def render_markdown(record: ReleaseRecord, links: Links) -> str:
             "Tallies only: no answer's text and no respondent is ever exported."
         )
         lines.append("")
+        if not retro.questions:
+            lines.append("Tallies withheld: too few responses to summarise without showing a person's answers.")
         for q in retro.questions:
             tally = ", ".join(f"{o}: {n}" for o, n in q.distribution)
             average = f", average {q.average}" if q.average is not None else ""

@@ -24,7 +24,7 @@ from domain.record import (
     RetroEntry,
     StateChange,
 )
-from domain.retro import summarize
+from domain.retro import MIN_RESPONSES, summarize
 from domain.template import TemplateError, UnknownTemplate, load_template
 from storage import audit
 from storage.models import (
@@ -194,7 +194,10 @@ async def _retro(session: AsyncSession, release: Release, chain: Any) -> RetroEn
 
 
 def tallies(template_key: str, answers: list[dict[str, Any]]) -> tuple[QuestionTally, ...]:
-    """Counts and averages per question. A text question shows only how many answered: its texts are answers."""
+    """Counts and averages per question. A text question shows only how many answered: its texts are answers.
+    Below MIN_RESPONSES nothing (as the posted summary): a tally of one or two would show a person's answer."""
+    if len(answers) < MIN_RESPONSES:
+        return ()
     try:
         questions = load_template(template_key).survey
     except (TemplateError, UnknownTemplate):
