@@ -1,4 +1,4 @@
-"""`cutover`: serve, socket, worker, db upgrade, manifest, template."""
+"""`cutover`: serve, socket, worker, db upgrade, manifest, sandbox, template, audit verify, export, purge."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from bot.evidence_cmd import add_parser as add_evidence_parsers
 from bot.sandbox_cmd import add_parser as add_sandbox_parser
 from bot.settings import DatabaseSettings, Settings, SettingsError, exit_on_settings_error, load_settings
 from bot.template_cmd import add_parser as add_template_parser
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_manifest)
     add_sandbox_parser(sub)
     add_template_parser(sub)
+    add_evidence_parsers(sub)
     return p
 
 

@@ -20,6 +20,7 @@ BOT_SCOPES = [
     "channels:history",
     "groups:history",
     "im:write",
+    "files:write",  # /release export: the record as files in a DM
 ]
 
 

@@ -231,7 +231,7 @@ async def change_roles(c: Components, who: Actor, release: ReleaseView, cmd: Ass
         if isinstance(cmd, Assign):
             changed = await store.assign(session, release.id, resolved, cmd.subjects, who.user_id)
         else:
-            changed = await store.unassign(session, release.id, resolved, cmd.subjects)
+            changed = await store.unassign(session, release.id, resolved, cmd.subjects, who.user_id)
     role = resolved.name
 
     def holds(subjects: list[Subject]) -> str:
@@ -283,7 +283,7 @@ async def cancel_release(c: Components, who: Actor, release: ReleaseView, _cmd: 
         await reply(refusal)
         return
     async with c.sessions() as session, session.begin():
-        changed = await store.cancel(session, release.id)
+        changed = await store.cancel(session, release.id, who.user_id)
         stopped = await announcement_store.cancel_pending(session, release.id) if changed else 0
     if not changed:
         await reply(info_message(f"{release.key} is {release.state.value.replace('_', ' ')}; nothing to cancel."))

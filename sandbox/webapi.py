@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import chat, directory, views
+from sandbox import chat, directory, files, views
 from sandbox.arguments import decode_json_fields
 from sandbox.hooks import post_to_hook
 from sandbox.limits import Fault, check_fault_kind
@@ -29,7 +29,7 @@ from sandbox.workspace import DEFAULT_SCOPES, Call, Channel, Ephemeral, Message,
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Workspace, dict[str, Any]], Reply]
-HANDLERS: dict[str, Handler] = {**directory.HANDLERS, **chat.HANDLERS, **views.HANDLERS}
+HANDLERS: dict[str, Handler] = {**directory.HANDLERS, **chat.HANDLERS, **views.HANDLERS, **files.HANDLERS}
 
 
 async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
@@ -111,6 +111,7 @@ class SlackStandIn:
         app.router.add_route("GET", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/hooks/{token}", self._handle_hook)
+        app.router.add_route("POST", "/upload/v1/{file_id}", self._handle_upload)
         return app
 
     @property
@@ -199,6 +200,17 @@ class SlackStandIn:
         with self._ws.lock:
             status, text = post_to_hook(self._ws, request.match_info["token"], body)
         return web.Response(status=status, text=text, content_type="text/plain")
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        with self._ws.lock:
+            status, text = files.receive_bytes(self._ws, request.match_info["file_id"], raw)
+        return web.Response(status=status, text=text, content_type="text/plain")
+
+    def uploaded_files(self) -> list[files.UploadedFile]:
+        """Every file the app uploaded (bytes, title, where it was shared), oldest first."""
+        with self._ws.lock:
+            return [copy.copy(f) for f in self._ws.files.values()]
 
     # seeding (re-adding an id replaces it, so tests can change membership mid-test)
 

@@ -12,10 +12,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sandbox.limits import FaultBook, PostRate
+
+if TYPE_CHECKING:
+    from sandbox.files import UploadedFile
 
 DEFAULT_SCOPES = (
     "chat:write",
@@ -26,6 +29,7 @@ DEFAULT_SCOPES = (
     "channels:read",
     "groups:read",
     "im:write",
+    "files:write",
 )
 
 
@@ -148,6 +152,7 @@ class Message:
     edits: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     edited_ts: str | None = None
+    files: list[dict[str, Any]] | None = None  # shared by files.completeUploadExternal
 
     def snapshot(self) -> dict[str, Any]:
         return copy.deepcopy(
@@ -162,6 +167,7 @@ class Message:
                 "attachments": self.attachments,
                 "edits": self.edits,
                 "history": self.history,
+                "files": self.files,
             }
         )
 
@@ -278,6 +284,7 @@ class Workspace:
         self.opened: list[tuple[str | None, dict[str, Any]]] = []
         self.hooks: dict[str, HookUrl] = {}
         self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.files: dict[str, UploadedFile] = {}  # files.getUploadURLExternal … completeUploadExternal
         # Bumped by changes that leave no Web API call or response_url post behind (a person's own
         # message, a command's ack shown as an ephemeral, a modal closed or answered in the client),
         # so watchers of activity() see them too.
@@ -298,6 +305,7 @@ class Workspace:
         self.home.clear()
         self.opened.clear()
         self.hooks.clear()
+        self.files.clear()
         self.responses.clear()
 
     # directory
@@ -382,6 +390,8 @@ class Workspace:
             data["metadata"] = copy.deepcopy(message.metadata)
         if message.edited_ts:
             data["edited"] = {"user": self.bot_user_id, "ts": message.edited_ts}
+        if message.files:
+            data["files"] = copy.deepcopy(message.files)
         return data
 
     def issue_trigger(self, user: str | None) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +25,11 @@ from domain.announcements import (
     plan,
     retime,
 )
+from domain.audit import iso
 from domain.model import ReleaseView
 from domain.rehearsal import rehearsal_target
 from domain.template import Template, due_at, template_of
+from storage import audit
 from storage.checklist import counts_as_signed
 from storage.checklist import reopen as reopen_item
 from storage.models import Announcement, ChecklistItem, Delivery, Release, StakeholderChannelRow
@@ -149,7 +151,27 @@ async def mark_sent(session: AsyncSession, c: Claimed, worker: str, *, ts: str, 
         .where(_mine(c.id, worker, c.claimed_at))  # type: ignore[arg-type]
         .values(state=DeliveryState.SENT.value, ts=ts, sent_at=now, error=None)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await _audit_delivery(session, c.id, "announcement_sent", {"ts": ts}, now)
+    return True
+
+
+async def _audit_delivery(
+    session: AsyncSession, delivery_id: int, kind: str, extra: dict[str, str], at: datetime
+) -> None:
+    row = (
+        await session.execute(
+            select(Delivery.release_id, Delivery.channel_id, Delivery.due_at, Announcement.id, Announcement.key)
+            .join(Announcement, Announcement.id == Delivery.announcement_id)
+            .where(Delivery.id == delivery_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return
+    release_id, channel_id, due, ann_id, key = row
+    data = {"delivery_id": delivery_id, "announcement_id": ann_id, "announcement": key, "channel": channel_id}
+    await audit.append(session, release_id, kind, None, data | {"due_at": iso(due)} | extra, at)
 
 
 async def give_back(
@@ -170,7 +192,10 @@ async def mark_failed(session: AsyncSession, c: Claimed, worker: str, *, error: 
         .where(_mine(c.id, worker, c.claimed_at))  # type: ignore[arg-type]
         .values(state=DeliveryState.FAILED.value, error=error[:200])
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await _audit_delivery(session, c.id, "announcement_failed", {"error": error[:200]}, datetime.now(UTC))
+    return True
 
 
 async def stale_sending(session: AsyncSession, *, older_than: datetime, limit: int = 100) -> Sequence[Delivery]:
@@ -208,7 +233,11 @@ async def resolve_stale(
         .where(Delivery.id == d.id, Delivery.state == DeliveryState.SENDING.value, Delivery.claimed_at == d.claimed_at)
         .values(**values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    if ts is not None:
+        await _audit_delivery(session, d.id, "announcement_sent", {"ts": ts}, now)
+    return True
 
 
 async def expire_missed(session: AsyncSession, *, now: datetime, grace: timedelta) -> list[int]:
@@ -225,6 +254,10 @@ async def expire_missed(session: AsyncSession, *, now: datetime, grace: timedelt
         .scalars()
         .all()
     )
+    for delivery_id in sorted(rows):
+        await _audit_delivery(
+            session, delivery_id, "announcement_missed", {"error": "due while the app was not running"}, now
+        )
     return list(rows)
 
 
@@ -357,6 +390,8 @@ async def add_channel(
                 problem=problem,
             )
         )
+        data = {"audience": audience, "channel": channel_id, "problem": problem}
+        await audit.append(session, release_id, "stakeholder_channel_added", by, data, now)
     await session.flush()
     channels = await stakeholder_channels(session, release_id)
     pending = 0
@@ -400,6 +435,8 @@ async def create_adhoc(
     session.add(ann)
     await session.flush()
     ann.key = f"adhoc-{ann.id}"
+    data = {"announcement_id": ann.id, "announcement": ann.key, "audiences": ann.audiences, "channel": channel_id}
+    await audit.append(session, release_id, "announcement_scheduled", by, data | {"send_at": iso(send_at)}, now)
     channels = await stakeholder_channels(session, release_id)
     return ann, await materialize(session, ann, channels, now)
 
@@ -425,6 +462,13 @@ async def move_window(
     moved, skipped = await _retime_announcements(session, release, template, now)
     reopened = await retime_items(session, release, template, by, now, reopen=_window_bound, why="cutover window moved")
     await session.flush()
+    window = {
+        "from_start": iso(old_start),
+        "from_end": iso(old_end),
+        "window_start": iso(start),
+        "window_end": iso(end),
+    }
+    await audit.append(session, release.id, "window_moved", by, window, now)
     await bump_release_version(session, release.id)
     return Moved(old_start, old_end, moved, skipped, reopened)
 

@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import iso
 from domain.lifecycle import FROM_STATES, TO_STATE, Action
 from domain.model import ReleaseState, ReleaseView
 from domain.states import Verb, after, from_states
 from domain.template import template_of
+from storage import audit
 from storage.announcements import (
     anchor_to_actual_end,
     announce_now,
@@ -140,6 +142,13 @@ async def replan(
         reopen=_rides_on_the_attempt,
         why=f"re-planned after attempt {failed} was rolled back",
     )
+    window = {
+        "from_start": iso(old_start),
+        "from_end": iso(old_end),
+        "window_start": iso(start),
+        "window_end": iso(end),
+    }
+    await audit.append(session, release_id, "window_moved", by, window | {"attempt": row.attempt}, now)
     await plan_attempt(session, row, now)
     await bump_release_version(session, release_id)
     return Replanned(old_start, old_end, row.attempt, reopened)

@@ -8,6 +8,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# Registers the hook that appends every new decision and release event to the audit chain.
+import storage.audit  # noqa: F401
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 

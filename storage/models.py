@@ -350,3 +350,30 @@ class AppSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """One row of a release's hash-chained audit trail (domain/audit.py). Inserted only: storage/audit.py."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("release_id", "seq", name="uq_audit_events_release_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last row of a release's chain, kept apart from the rows so a removed tail shows."""
+
+    __tablename__ = "audit_heads"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))

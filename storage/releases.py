@@ -10,12 +10,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.audit import iso
 from domain.model import ItemState, ReleaseState, Subject
 from domain.roles import PROJECT_MANAGER, Role
 from domain.states import Verb, from_states
 from domain.template import Template, due_at
+from storage import audit
 from storage.announcements import add_template_plan
-from storage.models import ChecklistItem, Release, RoleAssignment
+from storage.models import ChecklistItem, Release, ReleaseEvent, RoleAssignment
 from storage.queries import bump_release_version, next_release_number
 
 
@@ -69,6 +71,17 @@ async def _insert(session: AsyncSession, spec: NewReleaseSpec) -> Release:
     )
     session.add(release)
     await session.flush()
+    created = {
+        "name": spec.name,
+        "template": spec.template.key,
+        "template_version": spec.template.version,
+        "channel": spec.channel_id,
+        "window_start": iso(spec.cutover_start),
+        "window_end": iso(spec.cutover_end),
+        "timezone": spec.timezone,
+        "rehearsal_factor": spec.rehearsal_factor,
+    }
+    await audit.append(session, release.id, "release_created", spec.created_by, created, now)
     session.add_all(
         ChecklistItem(
             release_id=release.id,
@@ -139,12 +152,17 @@ async def assign(
         )
         for s in added
     )
+    for s in added:
+        data = {"role": role.key, "subject_kind": s.kind.value, "subject_id": s.id}
+        await audit.append(session, release_id, "role_assigned", by, data, now)
     if added:
         await bump_release_version(session, release_id)
     return added
 
 
-async def unassign(session: AsyncSession, release_id: int, role: Role, subjects: Sequence[Subject]) -> list[Subject]:
+async def unassign(
+    session: AsyncSession, release_id: int, role: Role, subjects: Sequence[Subject], by: str | None = None
+) -> list[Subject]:
     """Remove holders; returns those that held the role."""
     removed = []
     for s in subjects:
@@ -158,19 +176,23 @@ async def unassign(session: AsyncSession, release_id: int, role: Role, subjects:
         )
         if result.rowcount:  # type: ignore[attr-defined]
             removed.append(s)
+            data = {"role": role.key, "subject_kind": s.kind.value, "subject_id": s.id}
+            await audit.append(session, release_id, "role_unassigned", by, data, datetime.now(UTC))
     if removed:
         await bump_release_version(session, release_id)
     return removed
 
 
-async def cancel(session: AsyncSession, release_id: int) -> bool:
+async def cancel(session: AsyncSession, release_id: int, by: str | None = None) -> bool:
     """Cancel a release the state machine lets go; False when its state does not (nothing changed)."""
+    now = datetime.now(UTC)
     result = await session.execute(
         update(Release)
         .where(Release.id == release_id, Release.state.in_([s.value for s in from_states(Verb.CANCEL)]))
-        .values(state=ReleaseState.CANCELLED.value, updated_at=datetime.now(UTC))
+        .values(state=ReleaseState.CANCELLED.value, updated_at=now)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
+    session.add(ReleaseEvent(release_id=release_id, kind="cancelled", user_id=by, reason=None, at=now))
     await bump_release_version(session, release_id)
     return True

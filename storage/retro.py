@@ -15,6 +15,7 @@ from domain.model import DecisionKind, DecisionView
 from domain.retro import ReleaseFacts, SurveyState, SurveyView, survey_times
 from domain.retro import release_facts as facts_of
 from domain.template import Template, template_of
+from storage import audit
 from storage.models import Decision, Delivery, Release, Survey, SurveyResponse
 from storage.queries import bump_release_version, load_release_view
 
@@ -168,13 +169,17 @@ async def open_survey(session: AsyncSession, release_id: int, now: datetime) -> 
                 invited=0,
             )
         )
+        await audit.append(session, release_id, "survey_opened", None, {}, now)
         return True
     result = await session.execute(
         update(Survey)
         .where(Survey.id == survey.id, Survey.state == SurveyState.SCHEDULED.value)
         .values(state=SurveyState.OPEN.value, opened_at=now, opens_at=now)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await audit.append(session, release_id, "survey_opened", None, {}, now)
+    return True
 
 
 async def close_survey(session: AsyncSession, release_id: int, now: datetime) -> Survey | None:
@@ -189,6 +194,8 @@ async def close_survey(session: AsyncSession, release_id: int, now: datetime) ->
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
+    responses = await session.execute(select(func.count()).where(SurveyResponse.survey_id == survey.id))
+    await audit.append(session, release_id, "survey_closed", None, {"responses": int(responses.scalar_one())}, now)
     if survey.anonymous:
         # Nobody edits an answer any more: forget whose it was, even for someone holding the app's secret.
         ids = (await session.execute(select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id))).scalars()

@@ -36,6 +36,7 @@ def test_manifest_validates_against_slack_schema() -> None:
     cmd = doc["features"]["slash_commands"][0]
     assert cmd["command"] == "/release" and cmd["should_escape"] is True
     assert doc["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert "files:write" in doc["oauth_config"]["scopes"]["bot"]  # /release export uploads files
 
 
 def test_manifest_schema_rejects_a_broken_manifest() -> None:

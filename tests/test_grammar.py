@@ -12,6 +12,7 @@ from bot.commands.types import (
     Cancel,
     Command,
     CutoverCommand,
+    Export,
     Help,
     ItemAdd,
     ItemEdit,
@@ -231,6 +232,9 @@ BAD: list[tuple[str, str, str | None]] = [
     # schedule
     ("schedule now", "Unexpected `now`: `schedule` takes only a release key", "schedule"),
     ("schedule REL-3 REL-4", "Unexpected `REL-4` after `REL-3`", "schedule"),
+    # export
+    ("export md", "Unexpected `md`: `export` takes only a release key like `REL-12`.", "export"),
+    ("export REL-3 --format json", "Unexpected `--format` after `REL-3`", "export"),
     # move
     ("move", "`move` needs `--cutover <datetime>`, the new start of the window", "move"),
     ("move REL-3", "`move` needs `--cutover <datetime>`", "move"),
@@ -596,6 +600,12 @@ def test_schedule() -> None:
     assert parse("schedule") == Schedule(None)
     assert parse("SCHEDULE rel-08") == Schedule("REL-8")
     assert parse("schedule --help") == Help("schedule")
+
+
+def test_export() -> None:
+    assert parse("export") == Export(None)
+    assert parse("Export rel-08") == Export("REL-8")
+    assert parse("export --help") == Help("export")
 
 
 def test_move_forms() -> None:

@@ -16,6 +16,9 @@ NOW = datetime(2027, 1, 12, 12, 0, tzinfo=UTC)
 WBO = "workload-business-owner"
 
 
+CAF = "caf-migration-release"
+
+
 def gate(item_id: int, due_in_days: int, **extra: object) -> ItemView:
     base = ItemView(
         item_id, f"g{item_id}", "change_comm", item_id, f"Gate {item_id}", ("project-manager",), (WBO,), NOW
@@ -26,7 +29,7 @@ def gate(item_id: int, due_in_days: int, **extra: object) -> ItemView:
 def release(release_id: int, items: tuple[ItemView, ...], *holders: str, **extra: object) -> ReleaseView:
     r = ReleaseView(
         release_id, f"REL-{release_id}", f"Release {release_id}", "", "C1", NOW + timedelta(days=30),
-        NOW + timedelta(days=30, hours=4), "UTC", "caf-migration-release", ReleaseState.PLANNING, "UPM", NOW - timedelta(days=1), 0,
+        NOW + timedelta(days=30, hours=4), "UTC", CAF, ReleaseState.PLANNING, "UPM", NOW - timedelta(days=1), 0,
         (PhaseView("change_comm", "Plan", 1, items),), tuple(Assignment(WBO, Subject(K.USER, h)) for h in holders),
     )  # fmt: skip
     return replace(r, **extra)  # type: ignore[arg-type]

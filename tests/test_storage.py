@@ -197,4 +197,5 @@ async def test_statements_per_decision_do_not_grow_with_checklist_size(db) -> No
                 role_key="workload-business-owner",
             )
         counts.append(len([s for s in stmts if not s.upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]))
-    assert counts[0] == counts[1] and counts[0] <= 6
+    # The decision's audit row adds a fixed five: the item's key, the lock, the head, the row, the head moved.
+    assert counts[0] == counts[1] and counts[0] <= 10

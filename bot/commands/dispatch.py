@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot import announcements, cutover, deputies, releases, retro, scope
+from bot import announcements, cutover, deputies, evidence, releases, retro, scope
 from bot.commands import types as t
 from bot.commands.parser import parse
 from bot.commands.usage import help_overview, usage_for
@@ -107,6 +107,7 @@ ROUTES: dict[type, Route] = {
     t.ItemAdd: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_ADD, check=scope.input_problem),
     t.ItemEdit: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_EDIT, check=scope.input_problem),
     t.ItemRemove: Route("item", run=scope.change_scope, acts=lambda _: Verb.ITEM_REMOVE),
+    t.Export: Route("export", run=evidence.export_to_requester, acts=lambda _: Verb.EXPORT),
 }
 
 

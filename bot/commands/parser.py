@@ -29,6 +29,7 @@ from bot.commands.types import (
     Command,
     CutoverAction,
     CutoverCommand,
+    Export,
     Help,
     ItemAdd,
     ItemEdit,
@@ -216,6 +217,8 @@ class _Parser:
             return Roles(release)
         if verb == "schedule":
             return Schedule(release)
+        if verb == "export":
+            return Export(release)
         return Cancel(release)
 
     def unknown_verb(self, word: str) -> UsageError:

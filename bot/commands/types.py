@@ -181,6 +181,13 @@ class ItemRemove:
     release: str | None
 
 
+@dataclass(frozen=True)
+class Export:
+    """`export`: the release's record as Markdown and JSON files, in a DM to the person who asked."""
+
+    release: str | None
+
+
 Command: TypeAlias = (
     Help
     | NewModal
@@ -203,4 +210,5 @@ Command: TypeAlias = (
     | ItemAdd
     | ItemEdit
     | ItemRemove
+    | Export
 )

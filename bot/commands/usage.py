@@ -106,6 +106,13 @@ _VERBS: dict[str, _Verb] = {
             "item remove <item> [REL-n]",
         ),
     ),
+    "export": _Verb(
+        "export [REL-n]",
+        "the release's record (Markdown and JSON) sent to you in a direct message",
+        "export REL-3",
+        note="For members of the release channel. `cutover export` and `cutover audit verify` do the same "
+        "from a terminal.",
+    ),
 }
 VERBS: tuple[str, ...] = tuple(_VERBS)
 
