@@ -32,11 +32,12 @@ class StateChange:
 class DecisionEntry:
     kind: str  # approve | reject | done | undo | reopen
     user: str
-    role: str | None  # the role the person acted in
+    role: str | None  # the role the person acted in (a deputy: the role they deputised)
     at: datetime
     window_start: datetime | None  # the window in force when they approved
     window_end: datetime | None
     reason: str | None
+    for_user: str | None = None  # a deputy's decision: the role holder they stood in for
 
 
 @dataclass(frozen=True)

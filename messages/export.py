@@ -41,7 +41,15 @@ def _change(c: StateChange) -> dict[str, Any]:
 
 def _decision(d: DecisionEntry) -> dict[str, Any]:
     window = None if d.window_start is None else {"start": _t(d.window_start), "end": _t(d.window_end)}
-    return {"kind": d.kind, "by": d.user, "role": d.role, "at": _t(d.at), "window": window, "reason": d.reason}
+    return {
+        "kind": d.kind,
+        "by": d.user,
+        "for": d.for_user,
+        "role": d.role,
+        "at": _t(d.at),
+        "window": window,
+        "reason": d.reason,
+    }
 
 
 def _item(i: ItemEntry, links: Links) -> dict[str, Any]:
@@ -203,8 +211,9 @@ def render_markdown(record: ReleaseRecord, links: Links) -> str:
         if not i.decisions:
             lines.append(f"| {label} | {'yes' if i.gate else 'no'} | {i.state} | — | — | — | — | — | {link} |")
         for d in i.decisions:
+            by = f"{d.user} for {d.for_user} (deputy)" if d.for_user else d.user
             lines.append(
-                f"| {label} | {'yes' if i.gate else 'no'} | {d.kind} | {d.user} | {_cell(d.role)} | {_t(d.at)} | "
+                f"| {label} | {'yes' if i.gate else 'no'} | {d.kind} | {by} | {_cell(d.role)} | {_t(d.at)} | "
                 f"{_window(d.window_start, d.window_end)} | {_cell(d.reason)} | {link} |"
             )
     lines += [

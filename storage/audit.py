@@ -96,7 +96,7 @@ async def append(
 
 def decision_record(d: Decision) -> dict[str, Any]:
     """What a decision row says, as its audit row records it (compared again by `verify`)."""
-    return {
+    record = {
         "kind": f"decision_{d.kind}",
         "actor": d.user_id,
         "at": iso(d.at),
@@ -108,6 +108,11 @@ def decision_record(d: Decision) -> dict[str, Any]:
         "window_start": iso(d.window_start),
         "window_end": iso(d.window_end),
     }
+    # Only a deputy's decision names the holder it was for, so rows written before deputies existed
+    # (and their backfill) keep the shape they were hashed with.
+    if d.for_user:
+        record["for_user"] = d.for_user
+    return record
 
 
 def event_record(e: ReleaseEvent) -> dict[str, Any]:

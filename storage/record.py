@@ -77,7 +77,7 @@ async def release_record(session: AsyncSession, release_id: int) -> ReleaseRecor
         )
     ).scalars():
         decisions.setdefault(d.item_id, []).append(
-            DecisionEntry(d.kind, d.user_id, d.role_key, d.at, d.window_start, d.window_end, d.reason)
+            DecisionEntry(d.kind, d.user_id, d.role_key, d.at, d.window_start, d.window_end, d.reason, d.for_user)
         )
     items = tuple(
         ItemEntry(

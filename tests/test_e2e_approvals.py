@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from sandbox.driver import wait_until
 from storage.models import ChecklistItem
@@ -113,6 +113,14 @@ def test_deputy_decides_while_valid_is_refused_after_and_the_audit_names_both(st
     d = stack.decisions(gate.id)[0]
     assert (d.kind, d.user_id, d.for_user, d.role_key) == ("approve", "UOCM", "UWBO", "workload-business-owner")
     wait_until(lambda: "Approved by <@UOCM> for <@UWBO> (deputy)" in stack.item_text(ch, gate.id))
+    # The audit trail names both: the deputy as the actor, the holder they stood in for.
+    with stack.db.connect() as conn:
+        audited = conn.execute(
+            text("SELECT actor, data FROM audit_events WHERE release_id = :r AND kind = 'decision_approve'"),
+            {"r": rel.id},
+        ).all()
+    rows = [(actor, data if isinstance(data, dict) else json.loads(data)) for actor, data in audited]
+    assert [(a, d.get("for_user"), d.get("role")) for a, d in rows] == [("UOCM", "UWBO", "workload-business-owner")]
 
     # After the deadline: refused with the reason, nothing recorded but the refusal on the event log.
     gate2 = stack.item(rel.id, "oc.decom_appr")
