@@ -19,7 +19,7 @@ from bot.logs import bind
 from bot.metrics import Metrics, TimedAsyncApp
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.slack.client import Directory, make_client, make_post_client
+from bot.slack.client import Directory, HttpSession, make_client, make_post_client
 from bot.tasks import TaskTracker
 from storage.db import make_async_engine, make_sessionmaker
 
@@ -33,8 +33,9 @@ def worker_id() -> str:
 def build_components(settings: Settings) -> Components:
     token = settings.slack_bot_token.get_secret_value()
     metrics = Metrics()  # this instance's own registry: nothing is shared between apps in one process
-    client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
-    post_client = make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
+    http = HttpSession()  # one kept-alive connection pool for both clients, made on first use
+    client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout, http=http)
+    post_client = make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout, http=http)
     for web_client in (client, post_client):
         # First in line, so it sees every answer (and counts the 429s) before any retry handler decides.
         # Bolt's per-request clients copy this list.
@@ -64,6 +65,7 @@ def build_components(settings: Settings) -> Components:
         tasks=tasks,
         sender=sender,
         metrics=metrics,
+        http=http,
     )
 
 

@@ -131,7 +131,7 @@ async def decide(
         await _stale(c, who, checked.release, reply, same=outcome.same)
         return
     log.info("%s recorded on %s (decision %s)", kind.value, checked.item.key, outcome.decision_id)
-    await c.live.refresh(checked.release.id)
+    await c.live.refresh(checked.release.id, item_id=checked.item.id)
 
 
 async def _stale(c: Components, who: Actor, release: ReleaseView, reply: Reply | None, *, same: bool) -> None:

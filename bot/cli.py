@@ -97,7 +97,7 @@ async def _run_socket(settings: Settings) -> None:
         await handler.close_async()
         await components.sender.drain(grace=10.0)
         await components.tasks.drain(grace=10.0)
-        await components.engine.dispose()
+        await components.close()
 
 
 def cmd_worker(_args: argparse.Namespace) -> None:
@@ -133,7 +133,7 @@ async def _run_worker(settings: Settings) -> None:
         await components.tasks.drain(grace=10.0)
         if ops is not None:
             await ops.cleanup()
-        await components.engine.dispose()
+        await components.close()
 
 
 async def _wait_for_signal() -> None:

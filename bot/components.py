@@ -11,7 +11,7 @@ from bot.live import LiveMessages
 from bot.metrics import Metrics
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.slack.client import Directory
+from bot.slack.client import Directory, HttpSession
 from bot.tasks import TaskTracker
 
 
@@ -26,3 +26,10 @@ class Components:
     tasks: TaskTracker
     sender: Sender
     metrics: Metrics = field(default_factory=Metrics)
+    http: HttpSession = field(default_factory=HttpSession)
+
+    async def close(self) -> None:
+        """At shutdown, after the background work drained: retries, connections, the database pool."""
+        await self.live.close()
+        await self.http.close()
+        await self.engine.dispose()
