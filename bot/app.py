@@ -33,7 +33,9 @@ def worker_id() -> str:
 def build_components(settings: Settings) -> Components:
     token = settings.slack_bot_token.get_secret_value()
     metrics = Metrics()  # this instance's own registry: nothing is shared between apps in one process
-    http = HttpSession()  # one kept-alive connection pool for both clients, made on first use
+    http = HttpSession(
+        timeout=settings.slack_timeout
+    )  # one kept-alive connection pool for both clients, made on first use
     client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout, http=http)
     post_client = make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout, http=http)
     for web_client in (client, post_client):

@@ -26,9 +26,13 @@ class HttpSession:
 
     It is made on first use, inside the running event loop (an aiohttp session belongs to the loop
     that made it), and closed by ``close()`` at shutdown. A caller on another loop (a second
-    ``asyncio.run`` in one process) gets a session of its own loop."""
+    ``asyncio.run`` in one process) gets a session of its own loop.
 
-    def __init__(self) -> None:
+    The timeout belongs to the session: slack_sdk applies its ``timeout`` only to the one-off
+    sessions it makes itself, so a shared session without one would wait up to aiohttp's 300 s."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -38,7 +42,9 @@ class HttpSession:
         except RuntimeError:
             return None  # outside a loop: the client makes a one-off session per call, as before
         if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30)
+            )
             self._loop = loop
         return self._session
 
