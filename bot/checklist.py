@@ -61,9 +61,12 @@ class StaleButton:
     release: ReleaseView
 
 
-async def _find(c: Components, team_id: str, item_id: int) -> tuple[ReleaseView, ItemView] | None:
+async def _find(
+    c: Components, team_id: str, item_id: int, release_id: int | None = None
+) -> tuple[ReleaseView, ItemView] | None:
     async with c.sessions() as session:
-        release_id = await store.release_of_item(session, item_id, team_id)
+        if release_id is None:
+            release_id = await store.release_of_item(session, item_id, team_id)
         view = await load_release_view(session, release_id) if release_id is not None else None
     if view is None:
         return None
@@ -72,9 +75,11 @@ async def _find(c: Components, team_id: str, item_id: int) -> tuple[ReleaseView,
     return (view, item) if item else None
 
 
-async def _check(c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind) -> Go | Refuse | StaleButton:
+async def _check(
+    c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind, release_id: int | None = None
+) -> Go | Refuse | StaleButton:
     item_id, version = target
-    found = await _find(c, who.team_id, item_id)
+    found = await _find(c, who.team_id, item_id, release_id)
     if found is None:
         return Refuse(info_message(GONE))
     view, item = found
@@ -106,7 +111,18 @@ async def decide(
     c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind, *, reason: str | None, reply: Reply | None
 ) -> None:
     """Check and record one decision, then bring the checklist up to date."""
-    checked = await _check(c, who, target, kind)
+    # A repeat (double click, Slack retry) is common and needs no answer: find it with one small read
+    # before loading the whole release.
+    async with c.sessions() as session:
+        clicked = await store.clicked_item(session, target[0], who.team_id, target[1], kind, who.user_id)
+    if clicked is None:
+        if tell := _teller(c, who, reply, None):
+            await tell(info_message(GONE))
+        return
+    if clicked.repeat:
+        log.info("repeated %s on item %s ignored (already recorded)", kind.value, target[0])
+        return
+    checked = await _check(c, who, target, kind, clicked.release_id)
     if isinstance(checked, Refuse):
         if tell := _teller(c, who, reply, checked.release):
             await tell(checked.message)
