@@ -21,9 +21,9 @@ from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import NotApplicable, judge, next_state, roles_needed
 from messages.common import Rendered, escape
 from messages.help import info_message, refusal_message
-from messages.modals import reject_modal
+from messages.modals import notice_modal, reject_modal
 from storage import checklist as store
-from storage.queries import load_release_view
+from storage.queries import item_with_header, load_release_view
 
 log = logging.getLogger(__name__)
 
@@ -160,19 +160,41 @@ async def _stale(c: Components, who: Actor, release: ReleaseView, reply: Reply |
 
 
 async def open_reject_form(c: Components, who: Actor, target: tuple[int, int], reply: Reply) -> None:
-    """Reject asks for a reason first: the same checks as a decision, then the form."""
-    checked = await _check(c, who, target, DecisionKind.REJECT)
-    if isinstance(checked, Refuse):
-        await reply(checked.message)
+    """Reject asks for a reason first. The trigger lasts 3 s, so the form opens after one small read
+    (the item and its release's header); the full checks follow, and a refusal replaces the form."""
+    async with c.sessions() as session:
+        found = await item_with_header(session, target[0], who.team_id)
+    if found is None:
+        await reply(info_message(GONE))
         return
-    if isinstance(checked, StaleButton):
-        await _stale(c, who, checked.release, reply, same=False)
+    item, header = found
+    if item.version != target[1]:
+        checked = await _check(c, who, target, DecisionKind.REJECT)
+        if isinstance(checked, Refuse):
+            await reply(checked.message)
+        elif isinstance(checked, StaleButton):
+            await _stale(c, who, checked.release, reply, same=False)
         return
     try:
-        await c.client.views_open(trigger_id=who.trigger_id, view=reject_modal(checked.item, checked.release))
+        opened = await c.client.views_open(trigger_id=who.trigger_id, view=reject_modal(item, header))
     except SlackApiError as e:
         await reply(
             info_message(
                 f":warning: Slack would not open the reject form ({e.response.get('error')}); click Reject again."
             )
         )
+        return
+    checked = await _check(c, who, target, DecisionKind.REJECT, header.id)
+    if isinstance(checked, Go):
+        return
+    shown = opened.get("view") or {}
+    if isinstance(checked, StaleButton):
+        await _stale(c, who, checked.release, reply, same=False)
+        why = RACED
+    else:
+        await reply(checked.message)
+        why = "You can't reject this sign-off; the reason was sent to you in the channel."
+    try:
+        await c.client.views_update(view_id=shown.get("id"), hash=shown.get("hash"), view=notice_modal(why))
+    except SlackApiError as e:
+        log.info("reject form not replaced: %s", e.response.get("error"))

@@ -1,4 +1,5 @@
-"""The survey button opens the form first and fills in earlier answers afterwards. Once per backend."""
+"""Buttons that open a form open it first (a trigger lasts 3 s) and finish their work afterwards: the
+survey fills in earlier answers, Reject replaces its form when the checks refuse. Once per backend."""
 
 from __future__ import annotations
 
@@ -25,3 +26,19 @@ def test_the_blank_form_opens_then_earlier_answers_are_filled_in(stack: Stack) -
     # Someone who never answered keeps the blank form.
     _r, fresh = answer_survey(stack, ch, "UPM", survey_values("Good runbook", "5"))
     assert stack.api.view(fresh["id"])["submit"]["text"] == "Send"
+
+
+def test_reject_opens_its_form_at_once_and_a_refusal_replaces_it(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    gate = stack.item(rel.id, "bt.signoff")  # approvers: Workload Business Owner, Migration Architect
+    before = len(stack.api.views_opened("UNOBODY"))
+    r = stack.click(ch, gate.id, "item.reject", "UNOBODY")
+    assert r.status == 200
+    told = stack.driver.wait_responses(r, count=1)
+    assert "Migration Architect" in json.dumps(told), told  # who may reject, as before
+    (opened,) = stack.api.views_opened("UNOBODY")[before:]
+    assert opened["callback_id"] == "item.reject"
+    wait_until(lambda: "can't reject" in json.dumps(stack.api.view(opened["id"])), timeout=10)
+    assert "submit" not in stack.api.view(opened["id"])
+    assert stack.decisions(gate.id) == []
