@@ -27,9 +27,9 @@ def _logging(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_if_needed
 
-    upgrade(settings.database_url)
+    upgrade_if_needed(settings.database_url)
 
 
 def cmd_serve(_args: argparse.Namespace) -> None:
@@ -151,9 +151,9 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> None:
         exit_on_settings_error(e)
         raise
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_if_needed
 
-    upgrade(settings.database_url)
+    upgrade_if_needed(settings.database_url)
     print("The database is at the latest revision.")
 
 
