@@ -23,7 +23,7 @@ from messages.common import Rendered, escape
 from messages.help import info_message, refusal_message
 from messages.modals import notice_modal, reject_modal
 from storage import checklist as store
-from storage.queries import item_with_header, load_release_view
+from storage.queries import item_with_header
 
 log = logging.getLogger(__name__)
 
@@ -61,25 +61,21 @@ class StaleButton:
     release: ReleaseView
 
 
-async def _find(
-    c: Components, team_id: str, item_id: int, release_id: int | None = None
-) -> tuple[ReleaseView, ItemView] | None:
+async def _find(c: Components, team_id: str, item_id: int) -> tuple[ReleaseView, ItemView] | None:
+    """The item and its release's header: the rules need the release's state, window and role
+    holders, never the other items, so a click costs the same whatever the checklist's size."""
     async with c.sessions() as session:
-        if release_id is None:
-            release_id = await store.release_of_item(session, item_id, team_id)
-        view = await load_release_view(session, release_id) if release_id is not None else None
-    if view is None:
+        found = await item_with_header(session, item_id, team_id)
+    if found is None:
         return None
+    item, view = found
     bind(release=view.key)
-    item = next((i for i in view.items if i.id == item_id), None)
-    return (view, item) if item else None
+    return view, item
 
 
-async def _check(
-    c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind, release_id: int | None = None
-) -> Go | Refuse | StaleButton:
+async def _check(c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind) -> Go | Refuse | StaleButton:
     item_id, version = target
-    found = await _find(c, who.team_id, item_id, release_id)
+    found = await _find(c, who.team_id, item_id)
     if found is None:
         return Refuse(info_message(GONE))
     view, item = found
@@ -122,7 +118,7 @@ async def decide(
     if clicked.repeat:
         log.info("repeated %s on item %s ignored (already recorded)", kind.value, target[0])
         return
-    checked = await _check(c, who, target, kind, clicked.release_id)
+    checked = await _check(c, who, target, kind)
     if isinstance(checked, Refuse):
         if tell := _teller(c, who, reply, checked.release):
             await tell(checked.message)
@@ -184,7 +180,7 @@ async def open_reject_form(c: Components, who: Actor, target: tuple[int, int], r
             )
         )
         return
-    checked = await _check(c, who, target, DecisionKind.REJECT, header.id)
+    checked = await _check(c, who, target, DecisionKind.REJECT)
     if isinstance(checked, Go):
         return
     shown = opened.get("view") or {}
