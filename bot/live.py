@@ -48,7 +48,7 @@ MAX_PASSES = 20
 # Seconds before each retry of a release whose push failed; after the last, the next click or
 # refresh starts over.
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
-RENDER_CACHE_SIZE = 2048  # rendered messages kept: a few per active release
+RENDER_CACHE_SIZE = 4096  # messages whose last rendering is kept: about 7 per release
 # What a push can fail with besides an error answer: the client gave up on the network.
 PUSH_FAILURES = (SlackApiError, SlackRequestError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
@@ -80,31 +80,39 @@ class Part:
 
 
 class RenderCache:
-    """Rendered messages by what they show. A key holds every input of the builder: the release's
-    own fields (not its version, which every decision bumps), the phase with its items, and each
-    item's lateness, the only way ``now`` reaches a phase message. The summary also shows ``now``
-    to the second, so it is rendered again after every change and at most once per second."""
+    """The last rendering of each message, kept with what it was rendered from. The inputs are every
+    input of the builder: the release's own fields (not its version, which every decision bumps), the
+    phase with its items, and each item's lateness, the only way ``now`` reaches a phase message. The
+    summary also shows ``now`` to the second, so it is rendered again after every change and at most
+    once per second. One entry per message (release, phase), so memory follows the messages of the
+    releases refreshed lately, not the number of clicks."""
 
     def __init__(self, maxsize: int = RENDER_CACHE_SIZE) -> None:
-        self._parts: LRUCache[Hashable, tuple[Part, ...]] = LRUCache(maxsize)
+        self._last: LRUCache[tuple[int, str], tuple[Hashable, tuple[Part, ...]]] = LRUCache(maxsize)
         self.renders = 0  # messages rendered (cache misses), for tests and benchmarks
 
+    def _get(self, slot: tuple[int, str], key: Hashable) -> tuple[Part, ...] | None:
+        hit = self._last.get(slot)
+        return hit[1] if hit is not None and hit[0] == key else None
+
     def summary(self, release: ReleaseView, now: datetime) -> Part:
-        key = ("summary", replace(release, version=0), int(now.timestamp()))
-        hit = self._parts.get(key)
-        if hit is None:
-            hit = (self._part("summary", "", 0, summary_message(release, now)),)
-            self._parts[key] = hit
-        return hit[0]
+        slot, key = (release.id, ""), (replace(release, version=0), int(now.timestamp()))
+        parts = self._get(slot, key)
+        if parts is None:
+            parts = (self._part("summary", "", 0, summary_message(release, now)),)
+            self._last[slot] = (key, parts)
+        return parts[0]
 
     def phase(self, release: ReleaseView, phase: PhaseView, now: datetime) -> tuple[Part, ...]:
         late = tuple(lateness(i, release, now) for i in phase.items)
-        key = ("phase", replace(release, version=0, phases=()), phase, late)
-        hit = self._parts.get(key)
-        if hit is None:
-            hit = tuple(self._part("phase", phase.key, k, r) for k, r in enumerate(phase_messages(release, phase, now)))
-            self._parts[key] = hit
-        return hit
+        slot, key = (release.id, phase.key), (replace(release, version=0, phases=()), phase, late)
+        parts = self._get(slot, key)
+        if parts is None:
+            parts = tuple(
+                self._part("phase", phase.key, k, r) for k, r in enumerate(phase_messages(release, phase, now))
+            )
+            self._last[slot] = (key, parts)
+        return parts
 
     def _part(self, kind: str, phase_key: str, part: int, r: Rendered) -> Part:
         self.renders += 1
