@@ -20,7 +20,7 @@ from bot.logs import bind
 from bot.metrics import Metrics, TimedAsyncApp
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.slack.client import Directory, make_client, make_post_client
+from bot.slack.client import Directory, HttpSession, make_client, make_post_client
 from bot.tasks import TaskTracker
 from bot.templates import prepare_templates
 from storage.db import make_async_engine, make_sessionmaker
@@ -36,8 +36,11 @@ def build_components(settings: Settings) -> Components:
     prepare_templates(settings)  # TEMPLATES_DIR's templates join the built-in ones, or nothing starts
     token = settings.slack_bot_token.get_secret_value()
     metrics = Metrics()  # this instance's own registry: nothing is shared between apps in one process
-    client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
-    post_client = make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout)
+    http = HttpSession(
+        timeout=settings.slack_timeout
+    )  # one kept-alive connection pool for both clients, made on first use
+    client = make_client(token, settings.slack_api_url, timeout=settings.slack_timeout, http=http)
+    post_client = make_post_client(token, settings.slack_api_url, timeout=settings.slack_timeout, http=http)
     for web_client in (client, post_client):
         # First in line, so it sees every answer (and counts the 429s) before any retry handler decides.
         # Bolt's per-request clients copy this list.
@@ -67,6 +70,7 @@ def build_components(settings: Settings) -> Components:
         tasks=tasks,
         sender=sender,
         metrics=metrics,
+        http=http,
     )
     c.home = wire_homes(c)
     return c

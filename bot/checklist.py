@@ -23,10 +23,10 @@ from domain.model import Approval, DecisionKind, ItemState, ItemView, ReleaseVie
 from domain.policy import NotApplicable, judge, next_state, roles_needed
 from messages.common import Rendered, escape
 from messages.help import info_message, refusal_message
-from messages.modals import reject_modal
+from messages.modals import notice_modal, reject_modal
 from storage import checklist as store
 from storage import deputies as deputy_store
-from storage.queries import load_release_view
+from storage.queries import item_with_header
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,15 @@ class StaleButton:
 
 
 async def _find(c: Components, team_id: str, item_id: int) -> tuple[ReleaseView, ItemView] | None:
+    """The item and its release's header: the rules need the release's state, window and role
+    holders, never the other items, so a click costs the same whatever the checklist's size."""
     async with c.sessions() as session:
-        release_id = await store.release_of_item(session, item_id, team_id)
-        view = await load_release_view(session, release_id) if release_id is not None else None
-    if view is None:
+        found = await item_with_header(session, item_id, team_id)
+    if found is None:
         return None
+    item, view = found
     bind(release=view.key)
-    item = next((i for i in view.items if i.id == item_id), None)
-    return (view, item) if item else None
+    return view, item
 
 
 async def _check(c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind) -> Go | Refuse | StaleButton:
@@ -126,6 +127,17 @@ async def decide(
     c: Components, who: Actor, target: tuple[int, int], kind: DecisionKind, *, reason: str | None, reply: Reply | None
 ) -> None:
     """Check and record one decision, then bring the checklist up to date."""
+    # A repeat (double click, Slack retry) is common and needs no answer: find it with one small read
+    # before loading the whole release.
+    async with c.sessions() as session:
+        clicked = await store.clicked_item(session, target[0], who.team_id, target[1], kind, who.user_id)
+    if clicked is None:
+        if tell := _teller(c, who, reply, None):
+            await tell(info_message(GONE))
+        return
+    if clicked.repeat:
+        log.info("repeated %s on item %s ignored (already recorded)", kind.value, target[0])
+        return
     checked = await _check(c, who, target, kind)
     if isinstance(checked, Refuse):
         if tell := _teller(c, who, reply, checked.release):
@@ -153,7 +165,7 @@ async def decide(
         await _stale(c, who, checked.release, reply, same=outcome.same)
         return
     log.info("%s recorded on %s (decision %s)", kind.value, checked.item.key, outcome.decision_id)
-    await c.live.refresh(checked.release.id)
+    await c.live.refresh(checked.release.id, item_id=checked.item.id)
 
 
 def _approvals_after(checked: Go, kind: DecisionKind, user_id: str) -> list[str]:
@@ -174,19 +186,41 @@ async def _stale(c: Components, who: Actor, release: ReleaseView, reply: Reply |
 
 
 async def open_reject_form(c: Components, who: Actor, target: tuple[int, int], reply: Reply) -> None:
-    """Reject asks for a reason first: the same checks as a decision, then the form."""
-    checked = await _check(c, who, target, DecisionKind.REJECT)
-    if isinstance(checked, Refuse):
-        await reply(checked.message)
+    """Reject asks for a reason first. The trigger lasts 3 s, so the form opens after one small read
+    (the item and its release's header); the full checks follow, and a refusal replaces the form."""
+    async with c.sessions() as session:
+        found = await item_with_header(session, target[0], who.team_id)
+    if found is None:
+        await reply(info_message(GONE))
         return
-    if isinstance(checked, StaleButton):
-        await _stale(c, who, checked.release, reply, same=False)
+    item, header = found
+    if item.version != target[1]:
+        checked = await _check(c, who, target, DecisionKind.REJECT)
+        if isinstance(checked, Refuse):
+            await reply(checked.message)
+        elif isinstance(checked, StaleButton):
+            await _stale(c, who, checked.release, reply, same=False)
         return
     try:
-        await c.client.views_open(trigger_id=who.trigger_id, view=reject_modal(checked.item, checked.release))
+        opened = await c.client.views_open(trigger_id=who.trigger_id, view=reject_modal(item, header))
     except SlackApiError as e:
         await reply(
             info_message(
                 f":warning: Slack would not open the reject form ({e.response.get('error')}); click Reject again."
             )
         )
+        return
+    checked = await _check(c, who, target, DecisionKind.REJECT)
+    if isinstance(checked, Go):
+        return
+    shown = opened.get("view") or {}
+    if isinstance(checked, StaleButton):
+        await _stale(c, who, checked.release, reply, same=False)
+        why = RACED
+    else:
+        await reply(checked.message)
+        why = "You can't reject this sign-off; the reason was sent to you in the channel."
+    try:
+        await c.client.views_update(view_id=shown.get("id"), hash=shown.get("hash"), view=notice_modal(why))
+    except SlackApiError as e:
+        log.info("reject form not replaced: %s", e.response.get("error"))

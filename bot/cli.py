@@ -32,9 +32,9 @@ def _logging(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_if_needed
 
-    upgrade(settings.database_url)
+    upgrade_if_needed(settings.database_url)
 
 
 def cmd_serve(_args: argparse.Namespace) -> None:
@@ -102,7 +102,7 @@ async def _run_socket(settings: Settings) -> None:
         await handler.close_async()
         await components.sender.drain(grace=10.0)
         await components.tasks.drain(grace=10.0)
-        await components.engine.dispose()
+        await components.close()
 
 
 def cmd_worker(_args: argparse.Namespace) -> None:
@@ -138,7 +138,7 @@ async def _run_worker(settings: Settings) -> None:
         await components.tasks.drain(grace=10.0)
         if ops is not None:
             await ops.cleanup()
-        await components.engine.dispose()
+        await components.close()
 
 
 async def _wait_for_signal() -> None:
@@ -156,9 +156,9 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> None:
         exit_on_settings_error(e)
         raise
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_if_needed
 
-    upgrade(settings.database_url)
+    upgrade_if_needed(settings.database_url)
     print("The database is at the latest revision.")
 
 

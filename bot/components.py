@@ -13,7 +13,7 @@ from bot.live import LiveMessages
 from bot.metrics import Metrics
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.slack.client import Directory
+from bot.slack.client import Directory, HttpSession
 from bot.tasks import TaskTracker
 from domain.model import ReleaseView
 
@@ -35,3 +35,10 @@ class Components:
     # Re-publishes the App Home of the people a release change affects (bot/home.py); set by the factory.
     touch_homes: Callable[[ReleaseView], None] = lambda _release: None
     home: HomeKeeper | None = None  # set by the factory: it needs the components to publish
+    http: HttpSession = field(default_factory=HttpSession)
+
+    async def close(self) -> None:
+        """At shutdown, after the background work drained: retries, connections, the database pool."""
+        await self.live.close()
+        await self.http.close()
+        await self.engine.dispose()

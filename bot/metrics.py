@@ -80,7 +80,7 @@ class Metrics:
         )
         self.refresh_failures = Counter(
             "cutover_checklist_refresh_failures",
-            "Checklist refresh failures: a message Slack refused to update, or a pass that stopped on an error.",
+            "Checklist refresh failures: a message push that failed (refused, timed out), or a pass that stopped.",
             ["reason"],
             registry=r,
         )

@@ -10,9 +10,11 @@ import hashlib
 import hmac
 import logging
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cachetools import LRUCache
 from slack_sdk.errors import SlackApiError
 
 from bot.access import manager_refusal, people_holding
@@ -116,26 +118,62 @@ async def open_survey(c: Components, release_id: int, reply: Reply = nobody) -> 
 
 
 async def take(c: Components, who: Actor, survey_id: int, reply: Reply) -> None:
-    """The survey button: the form, with the person's earlier answers filled in."""
-    secret = await respondent_secret(c)
+    """The survey button: the form at once, then the person's earlier answers filled in.
+
+    A trigger is good for 3 s and a burst of clicks shares one event loop, so the click does one
+    cheap read (the survey row) and opens the survey's blank form, built once per survey and kept.
+    Earlier answers need the respondent key and another read: they follow by ``views.update``."""
     async with c.sessions() as s:
         survey = await store.get_survey(s, survey_id)
         if survey is None:
             await reply(info_message(":warning: That survey no longer exists."))
             return
-        release = await load_release_header(s, survey.release_id)
-        previous = await store.response_of(s, survey.id, _key(secret, survey, who.user_id))
-        view = await store.survey_view(s, survey)
-    if release is None:
+        state, anonymous, salt, release_id = SurveyState(survey.state), survey.anonymous, survey.salt, survey.release_id
+        blank = _blank_forms.get((c.engine, survey_id))
+        if blank is None:
+            release = await load_release_header(s, release_id)
+            if release is None:
+                return
+            view = await store.survey_view(s, survey)
+            blank = _BlankForm(release.key, survey_modal(release, view, questions_for(release), None).to_dict())
+            if state is SurveyState.OPEN:
+                _blank_forms[(c.engine, survey_id)] = blank
+    if state is not SurveyState.OPEN:
+        await reply(info_message(f"The retrospective survey of {blank.release_key} is {state.value}."))
         return
-    if view.state is not SurveyState.OPEN:
-        await reply(info_message(f"The retrospective survey of {release.key} is {view.state.value}."))
-        return
-    modal = survey_modal(release, view, questions_for(release), dict(previous.answers) if previous else None)
     try:
-        await c.client.views_open(trigger_id=who.trigger_id, view=modal)
+        opened = await c.client.views_open(trigger_id=who.trigger_id, view=blank.modal)
     except SlackApiError as e:
         await reply(info_message(f":warning: Slack would not open the survey ({e.response.get('error')}); try again."))
+        return
+    secret = await respondent_secret(c)
+    key = user_key(secret, anonymous, salt, who.user_id)
+    async with c.sessions() as s:
+        previous = await store.response_of(s, survey_id, key)
+        if previous is None:
+            return
+        survey = await store.get_survey(s, survey_id)
+        release = await load_release_header(s, release_id)
+        if survey is None or release is None:
+            return
+        view = await store.survey_view(s, survey)
+    modal = survey_modal(release, view, questions_for(release), dict(previous.answers))
+    shown = opened.get("view") or {}
+    try:
+        await c.client.views_update(view_id=shown.get("id"), hash=shown.get("hash"), view=modal)
+    except SlackApiError as e:
+        # The person may already have typed into the blank form (hash_conflict): theirs wins.
+        log.info("survey %s: earlier answers not filled in: %s", survey_id, e.response.get("error"))
+
+
+@dataclass(frozen=True)
+class _BlankForm:
+    release_key: str
+    modal: dict[str, Any]
+
+
+# The survey's form before anyone's answers, by (engine, survey); surveys open for days, a few at a time.
+_blank_forms: LRUCache[tuple[AsyncEngine, int], _BlankForm] = LRUCache(256)
 
 
 async def respondent_secret(c: Components) -> str:
@@ -152,9 +190,11 @@ async def respondent_secret(c: Components) -> str:
 
 
 def _key(secret: str, survey: Survey, user_id: str) -> str:
-    if not survey.anonymous:
-        return user_id
-    return respondent_key(secret, survey.salt, user_id)
+    return user_key(secret, survey.anonymous, survey.salt, user_id)
+
+
+def user_key(secret: str, anonymous: bool, salt: str, user_id: str) -> str:
+    return respondent_key(secret, salt, user_id) if anonymous else user_id
 
 
 async def check_submission(

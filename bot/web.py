@@ -44,7 +44,7 @@ def create_web_app(app: AsyncApp, c: Components) -> Starlette:
         # Finish what was acknowledged before the process goes away.
         await c.sender.drain(grace=10.0)
         await c.tasks.drain(grace=10.0)
-        await c.engine.dispose()
+        await c.close()
 
     return Starlette(
         routes=[

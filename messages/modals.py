@@ -211,3 +211,8 @@ def reject_modal(item: ItemView, release: ReleaseView) -> View:
         max_length=REJECT_REASON_MAX,
         placeholder="What is wrong, and what has to change before this can be approved?",
     )
+
+
+def notice_modal(text: str, title: str = "Reject sign-off") -> View:
+    """What replaces a form opened before the checks finished, when they refuse: the reason, and Close."""
+    return View(type="modal", title=_plain(title), close=_plain("Close"), blocks=[section(text)])

@@ -121,6 +121,34 @@ async def was_same(session: AsyncSession, item_id: int, version: int, kind: Deci
     return row is not None and row.kind == kind.value and row.user_id == user_id
 
 
+@dataclass(frozen=True)
+class ClickedItem:
+    release_id: int
+    version: int  # the item's version now
+    repeat: bool  # the decision recorded at the clicked version was this very one
+
+
+async def clicked_item(
+    session: AsyncSession, item_id: int, team_id: str, version: int, kind: DecisionKind, user_id: str
+) -> ClickedItem | None:
+    """One indexed read per click: where the item is, its version now, and whether the click repeats
+    the decision taken at the version its button showed (a double click, a Slack retry)."""
+    stmt = (
+        select(ChecklistItem.release_id, ChecklistItem.version, Decision.kind, Decision.user_id)
+        .join(Release, Release.id == ChecklistItem.release_id)
+        .outerjoin(Decision, (Decision.item_id == ChecklistItem.id) & (Decision.item_version == version))
+        .where(ChecklistItem.id == item_id)
+    )
+    if team_id:
+        stmt = stmt.where(Release.team_id == team_id)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    release_id, current, decided_kind, decided_by = row
+    repeat = current != version and decided_kind == kind.value and decided_by == user_id
+    return ClickedItem(release_id=release_id, version=current, repeat=repeat)
+
+
 async def release_of_item(session: AsyncSession, item_id: int, team_id: str) -> int | None:
     """The release an item belongs to, if it is in this workspace ("" for any: a trusted caller)."""
     stmt = select(Release.id).join(ChecklistItem, ChecklistItem.release_id == Release.id)

@@ -176,6 +176,32 @@ async def load_release_header(session: AsyncSession, release_id: int) -> Release
     return release_view(row, with_items=False, deputies=await deputies_of(session, release_id)) if row else None
 
 
+async def item_with_header(session: AsyncSession, item_id: int, team_id: str) -> tuple[ItemView, ReleaseView] | None:
+    """One item and its release's header (no checklist), if the item is in this workspace: what a
+    form about one item shows."""
+    stmt = select(ChecklistItem, Release).join(Release, Release.id == ChecklistItem.release_id)
+    # An item removed from the scope keeps its row for the audit, but nobody decides it any more.
+    stmt = stmt.where(ChecklistItem.id == item_id, ChecklistItem.removed_at.is_(None))
+    stmt = stmt.options(selectinload(Release.assignments))
+    if team_id:
+        stmt = stmt.where(Release.team_id == team_id)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    # Deputies decide for a role, so the rules need them too.
+    header = release_view(row[1], with_items=False, deputies=await deputies_of(session, row[1].id))
+    return item_view(row[0]), header
+
+
+async def team_release_header(session: AsyncSession, release_id: int, team_id: str) -> ReleaseView | None:
+    """The release's header (no checklist), if it belongs to this workspace."""
+    stmt = select(Release).where(Release.id == release_id).options(selectinload(Release.assignments))
+    if team_id:
+        stmt = stmt.where(Release.team_id == team_id)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    return release_view(row, with_items=False) if row else None
+
+
 async def team_release_view(session: AsyncSession, release_id: int, team_id: str) -> ReleaseView | None:
     """The release, if it belongs to this workspace: ids from a payload are checked on the way in."""
     owner = await session.scalar(select(Release.team_id).where(Release.id == release_id))

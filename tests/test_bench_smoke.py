@@ -1,6 +1,6 @@
 """The benchmarks run and report (tiny sizes; real numbers come from running bench/ by hand)."""
 
-from bench import ack_latency, click_to_update, footprint, sql_per_decision, survey_burst
+from bench import ack_latency, click_to_update, footprint, scale, sql_per_decision, survey_burst
 from bench.ack_latency import percentile
 from bench.fanout import floor_seconds, main
 
@@ -66,3 +66,14 @@ def test_footprint_smoke() -> None:
     assert 0 < result["rss_mb"]["bare_starlette_idle"] and 0 < result["rss_mb"]["after_releases"]
     assert result["start_to_healthy_s"]["serve_new_database"] > 0
     assert result["start_ratio_with_releases"] is not None and "rss_target_met" in result
+
+
+def test_scale_smoke() -> None:
+    result = scale.main(["--releases", "3", "--seconds", "2", "--rate", "4", "--announcements", "2"])
+    for side, serves in (("single", 1), ("scaled", 2)):
+        r = result[side]
+        assert r["serve_processes"] == serves and r["clicks"] == 8
+        assert r["ack_statuses"] == {"200": 8} and r["decisions_recorded"] == 8 and r["every_decision_once"]
+        assert r["converged_within_target"], r
+        assert r["announcements_posted_once"] == 2 and r["announcements_duplicated"] == 0
+        assert r["ok"]

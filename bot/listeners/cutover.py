@@ -17,7 +17,7 @@ from domain.model import ReleaseView
 from messages import ids
 from messages.help import info_message
 from messages.lifecycle import rollback_modal
-from storage.queries import team_release_view
+from storage.queries import team_release_header, team_release_view
 
 ACTIONS: dict[str, Action] = {
     ids.RELEASE_START: "start",
@@ -35,14 +35,26 @@ async def _release(c: Components, release_id: int | None, team_id: str) -> Relea
 
 
 async def _button(c: Components, who: Actor, release_id: int | None, action: Action, reply: Reply) -> None:
+    if action == "rollback":
+        await _open_rollback_form(c, who, release_id, reply)
+        return
     release = await _release(c, release_id, who.team_id)
     if release is None:
         await reply(info_message(GONE))
         return
-    if action != "rollback":
-        await cutover.transition(c, who, release, action, reply)
-        return
+    await cutover.transition(c, who, release, action, reply)
+
+
+async def _open_rollback_form(c: Components, who: Actor, release_id: int | None, reply: Reply) -> None:
     # A reason is required: ask for it in a form, after the same state check as the text command.
+    # The header is enough for both (the trigger lasts 3 s); the rollback itself checks everything.
+    release = None
+    if release_id is not None:
+        async with c.sessions() as s:
+            release = await team_release_header(s, release_id, who.team_id)
+    if release is None:
+        await reply(info_message(GONE))
+        return
     if problem := wrong_state(release, "rollback", c.settings.slash_command):
         await reply(info_message(f":no_entry: {problem}"))
         return

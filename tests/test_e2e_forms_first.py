@@ -1,0 +1,44 @@
+"""Buttons that open a form open it first (a trigger lasts 3 s) and finish their work afterwards: the
+survey fills in earlier answers, Reject replaces its form when the checks refuse. Once per backend."""
+
+from __future__ import annotations
+
+import json
+
+from sandbox.driver import wait_until
+from tests.harness import Stack
+from tests.test_e2e_lifecycle import answer_survey, complete_quickly, staffed_release, survey_values
+
+
+def test_the_blank_form_opens_then_earlier_answers_are_filled_in(stack: Stack) -> None:
+    ch, rel = staffed_release(stack)
+    complete_quickly(stack, ch, rel)
+    stack.ok("retro open", channel=ch, responses=1)
+    wait_until(lambda: any("retro.take" in json.dumps(m.get("blocks")) for m in stack.api.messages(ch)))
+    r, first = answer_survey(stack, ch, "UMA", survey_values("Clear comms", "4"))
+    assert r.status == 200 and not r.text, r.text
+    assert first["submit"]["text"] == "Send"
+    # Again: the same blank form opens at once, then it is updated in place with the answers given.
+    _r, again = answer_survey(stack, ch, "UMA", survey_values("Clear comms", "4"))
+    assert again["submit"]["text"] == "Send" and "Clear comms" not in json.dumps(again)
+    wait_until(lambda: stack.api.view(again["id"])["submit"]["text"] == "Update", timeout=10)
+    assert "Clear comms" in json.dumps(stack.api.view(again["id"]))
+    # Someone who never answered keeps the blank form.
+    _r, fresh = answer_survey(stack, ch, "UPM", survey_values("Good runbook", "5"))
+    assert stack.api.view(fresh["id"])["submit"]["text"] == "Send"
+
+
+def test_reject_opens_its_form_at_once_and_a_refusal_replaces_it(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    gate = stack.item(rel.id, "bt.signoff")  # approvers: Workload Business Owner, Migration Architect
+    before = len(stack.api.views_opened("UNOBODY"))
+    r = stack.click(ch, gate.id, "item.reject", "UNOBODY")
+    assert r.status == 200
+    told = stack.driver.wait_responses(r, count=1)
+    assert "Migration Architect" in json.dumps(told), told  # who may reject, as before
+    (opened,) = stack.api.views_opened("UNOBODY")[before:]
+    assert opened["callback_id"] == "item.reject"
+    wait_until(lambda: "can't reject" in json.dumps(stack.api.view(opened["id"])), timeout=10)
+    assert "submit" not in stack.api.view(opened["id"])
+    assert stack.decisions(gate.id) == []
