@@ -98,8 +98,12 @@ async def open_new_release_form(c: Components, who: Actor, _release: None, _cmd:
     # The default first: the form preselects the first template.
     keys = sorted(available_templates(), key=lambda k: k != c.settings.default_template)
     templates = [(k, f"{load_template(k).name} ({k})") for k in keys]
+    # The window the default template was written for; whole hours, as the form offers them.
+    hours = max(1, round(load_template(keys[0]).default_duration / timedelta(hours=1)))
     try:
-        await c.client.views_open(trigger_id=who.trigger_id, view=new_release_modal(templates, who.channel_id))
+        await c.client.views_open(
+            trigger_id=who.trigger_id, view=new_release_modal(templates, who.channel_id, default_duration_hours=hours)
+        )
     except SlackApiError as e:
         await reply(
             info_message(

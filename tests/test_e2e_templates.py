@@ -231,3 +231,16 @@ def test_a_release_keeps_its_template_snapshot(tmp_path: Path) -> None:
             assert stack.item(rel2.id, "p.plan").title == "Write the runbook"
             status2 = stack.answer(f"status REL-{rel2.number}", channel=ch2)
             assert "`payroll` v1.1" in status2 and "newer version" not in status2
+
+
+def test_the_form_starts_with_the_default_templates_window(tmp_path: Path) -> None:
+    # A workspace whose default is the small change (written for a one-hour window) gets a form that
+    # proposes one hour, not the CAF template's four.
+    with fresh_database("sqlite", tmp_path) as url, running_stack(url, tmp_path, DEFAULT_TEMPLATE="small-change") as s:
+        ch = s.channel()
+        assert s.driver.slash(text="new", user="UPM", channel=ch).status == 200
+        wait_until(lambda: any(v.get("callback_id") == "release.new" for v in s.api.views_opened("UPM")))
+        view = [v for v in s.api.views_opened("UPM") if v.get("callback_id") == "release.new"][-1]
+        blocks = {b.get("block_id"): b for b in view["blocks"]}
+        assert blocks["template"]["element"]["initial_option"]["value"] == "small-change"
+        assert blocks["duration"]["element"]["initial_option"]["value"] == "1h"
