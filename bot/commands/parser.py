@@ -390,27 +390,34 @@ class _Parser:
         if bad is not None:
             what = "a line break" if bad in "\n\r\u2028\u2029" else f"an invisible control character (U+{ord(bad):04X})"
             raise self.fail("new", f"The release name contains {what}; write it as one line of plain text.")
-        # Slack escaped the user's literal &, < and >; the name is kept as plain text like a form's input.
-        name = html.unescape(raw) if "&" in raw else raw
-        name = " ".join(name.split())
-        # Only a quote pair around the whole name: `'a' and 'b'` keeps its quotes.
-        if len(name) >= 2 and _QUOTES.get(name[0]) == name[-1] and name[-1] not in name[1:-1]:
-            name = name[1:-1].strip()
-        if not name:
-            raise self.fail("new", "The release name is empty.")
-        sequence = _SLACK_SEQUENCE.search(name)
+        return self.plain_text(
+            "new",
+            raw,
+            subject="The release name",
+            empty="The release name is empty.",
+            why="Slack mentions and channel links in a name would notify or link people wherever the release is shown.",
+            limit=RELEASE_NAME_MAX,
+        )
+
+    def plain_text(self, verb: str, raw: str, *, subject: str, empty: str, why: str, limit: int) -> str:
+        """A name or title typed in the command, kept as one line of plain text like a form's input."""
+        # Slack escaped the user's literal &, < and >.
+        text = html.unescape(raw) if "&" in raw else raw
+        text = " ".join(text.split())
+        # Only a quote pair around the whole text: `'a' and 'b'` keeps its quotes.
+        if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1] and text[-1] not in text[1:-1]:
+            text = text[1:-1].strip()
+        if not text:
+            raise self.fail(verb, empty)
+        sequence = _SLACK_SEQUENCE.search(text)
         if sequence is not None:
-            raise self.fail(
-                "new",
-                f"The release name can't contain `{_show(sequence.group())}`: Slack mentions and channel links "
-                "in a name would notify or link people wherever the release is shown.",
-            )
-        bad = _bad_char(name)  # entities can encode control characters too
+            raise self.fail(verb, f"{subject} can't contain `{_show(sequence.group())}`: {why}")
+        bad = _bad_char(text)  # entities can encode control characters too
         if bad is not None:
-            raise self.fail("new", f"The release name contains an invisible control character (U+{ord(bad):04X}).")
-        if len(name) > RELEASE_NAME_MAX:
-            raise self.fail("new", f"The release name is {len(name)} characters long; the limit is {RELEASE_NAME_MAX}.")
-        return name
+            raise self.fail(verb, f"{subject} contains an invisible control character (U+{ord(bad):04X}).")
+        if len(text) > limit:
+            raise self.fail(verb, f"{subject} is {len(text)} characters long; the limit is {limit}.")
+        return text
 
     # item add / edit / remove -------------------------------------------------------------------
 
@@ -553,21 +560,14 @@ class _Parser:
         raise self.fail("item", f"`{_show(text)}` is not an item: give its number from the checklist, e.g. `#7`.")
 
     def item_title(self, raw: str) -> str:
-        title = html.unescape(raw) if "&" in raw else raw
-        title = " ".join(title.split())
-        if len(title) >= 2 and _QUOTES.get(title[0]) == title[-1] and title[-1] not in title[1:-1]:
-            title = title[1:-1].strip()
-        if not title:
-            raise self.fail("item", "The item's title is empty.")
-        sequence = _SLACK_SEQUENCE.search(title)
-        if sequence is not None:
-            raise self.fail("item", f"The title can't contain `{_show(sequence.group())}`: no mentions or links.")
-        bad = _bad_char(title)
-        if bad is not None:
-            raise self.fail("item", f"The title contains an invisible control character (U+{ord(bad):04X}).")
-        if len(title) > ITEM_TITLE_MAX:
-            raise self.fail("item", f"The title is {len(title)} characters long; the limit is {ITEM_TITLE_MAX}.")
-        return title
+        return self.plain_text(
+            "item",
+            raw,
+            subject="The title",
+            empty="The item's title is empty.",
+            why="no mentions or links.",
+            limit=ITEM_TITLE_MAX,
+        )
 
     # assign / unassign --------------------------------------------------------------------------
 
