@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, cast
@@ -133,7 +134,7 @@ class ScriptedLive(LiveMessages):
         self.moved: dict[int, int] = {}  # release -> how many passes report "changed underneath"
         self.fail: set[int] = set()
 
-    async def _sync(self, release_id: int, *, create: bool) -> bool:
+    async def _sync(self, release_id: int, *, create: bool, first: Iterable[int] = ()) -> tuple[bool, bool]:
         self.running[release_id] += 1
         self.most_at_once[release_id] = max(self.most_at_once[release_id], self.running[release_id])
         try:
@@ -146,8 +147,8 @@ class ScriptedLive(LiveMessages):
                 raise RuntimeError("Slack is down")
             if self.moved.get(release_id, 0) > 0:
                 self.moved[release_id] -= 1
-                return True
-            return False
+                return True, False
+            return False, False
         finally:
             self.running[release_id] -= 1
 
@@ -232,9 +233,12 @@ async def test_a_failed_pass_releases_and_forgets_the_lock() -> None:
     with pytest.raises(RuntimeError):
         await live.refresh(4)
     assert live._turns == {}
+    assert live.retries_pending == 1  # the release refreshes itself later, without a click
     live.fail.clear()
     await live.refresh(4)
     assert live.passes == [(4, False), (4, False)]
+    await live.close()
+    assert live.retries_pending == 0
 
 
 async def test_a_cancelled_waiter_leaves_no_lock_behind() -> None:
