@@ -51,6 +51,8 @@ class ItemEntry:
     responsible_roles: tuple[str, ...]
     decisions: tuple[DecisionEntry, ...]
     message: MessageRef | None  # the checklist message that shows it
+    number: int = 0  # the short key people type (#7)
+    removed_at: datetime | None = None  # removed from the scope: its decisions stay on record
 
 
 @dataclass(frozen=True)

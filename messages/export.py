@@ -55,6 +55,7 @@ def _decision(d: DecisionEntry) -> dict[str, Any]:
 def _item(i: ItemEntry, links: Links) -> dict[str, Any]:
     return {
         "key": i.key,
+        "number": i.number,
         "title": i.title,
         "phase": i.phase,
         "gate": i.gate,
@@ -63,6 +64,7 @@ def _item(i: ItemEntry, links: Links) -> dict[str, Any]:
         "responsible_roles": list(i.responsible_roles),
         "decisions": [_decision(d) for d in i.decisions],
         "permalink": _link(i.message, links),
+        "removed_at": _t(i.removed_at),
     }
 
 
@@ -207,7 +209,9 @@ def render_markdown(record: ReleaseRecord, links: Links) -> str:
     ]
     for i in record.items:
         link = _md_link(_link(i.message, links))
-        label = f"{_cell(i.title)} (`{i.key}`)"
+        label = f"{_cell(i.title)} (`#{i.number}` `{i.key}`)" if i.number else f"{_cell(i.title)} (`{i.key}`)"
+        if i.removed_at:
+            label += f", removed from the scope {_t(i.removed_at)}"
         if not i.decisions:
             lines.append(f"| {label} | {'yes' if i.gate else 'no'} | {i.state} | — | — | — | — | — | {link} |")
         for d in i.decisions:

@@ -90,6 +90,8 @@ async def release_record(session: AsyncSession, release_id: int) -> ReleaseRecor
             responsible_roles=tuple(i.responsible_roles),
             decisions=tuple(decisions.get(i.id, ())),
             message=phase_message.get(i.phase_key),
+            number=i.number,
+            removed_at=i.removed_at,
         )
         for i in (
             await session.execute(

@@ -15,6 +15,7 @@ from sandbox.driver import wait_until
 from storage.models import ChecklistItem, Decision, Release
 from tests.harness import Stack
 from tests.test_e2e_lifecycle import approve, events, release_row, staffed_release
+from tests.test_export import cli
 
 
 def said(stack: Stack, text: str, user: str = "UPM", channel: str = "") -> str:
@@ -111,6 +112,12 @@ def test_add_edit_remove_by_the_project_manager(stack: Stack) -> None:
     wait_until(lambda: f"item-{done.id}" not in {b.get("block_id") for b in stack.all_blocks(ch)})
     status = stack.answer(f"status {key}", channel=ch)
     assert "60 items complete" in status or "/60 items complete" in status
+    # The release record keeps the removed item with its decision, marked as removed.
+    exported = cli(stack.database_url, "export", key, "--format", "json", "--team", stack.driver.team_id)
+    assert exported.returncode == 0, exported.stderr
+    by_number = {i["number"]: i for i in json.loads(exported.stdout)["items"]}
+    assert by_number[1]["removed_at"] is not None and [d["kind"] for d in by_number[1]["decisions"]] == ["done"]
+    assert by_number[61]["removed_at"] is None and by_number[61]["title"] == "Load test payroll twice"
 
     # A removed item is named as such; an unknown one too; numbers are never reused.
     out = said(stack, f"item remove #1 {key}", channel=ch)
