@@ -310,6 +310,10 @@ def _help_and_modal_cases() -> Iterator[Case]:
         partial(modals.reject_modal, reject, RELEASE),
         errors={"reason": "Give a reason: approvers and the audit trail need it."},
     )
+    yield Case(
+        "notice_modal",
+        partial(modals.notice_modal, "Only a *Workload Business Owner* may reject <this> & that. " + "x" * 2900),
+    )
 
 
 def _announcement_cases() -> Iterator[Case]:
