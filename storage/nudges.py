@@ -20,11 +20,14 @@ NUDGED_STATES = (ReleaseState.PLANNING, ReleaseState.READY, ReleaseState.CUTTING
 
 
 async def gates_coming_due(session: AsyncSession, now: datetime, lead: timedelta, limit: int = 500) -> list[int]:
-    """Ids of releases with a pending item due within `lead` (the longest any template asks for)."""
+    """Ids of releases with a pending item due within `lead` (the longest any template asks for).
+    Never a rehearsal's: it plays the plan in the release channel only, on a clock too fast for anyone's
+    working hours, and must not send its approvers or Project Managers direct messages."""
     rows = await session.execute(
         select(ChecklistItem.release_id)
         .join(Release, Release.id == ChecklistItem.release_id)
         .where(
+            Release.rehearsal_factor.is_(None),
             Release.state.in_([s.value for s in NUDGED_STATES]),
             ChecklistItem.state == ItemState.PENDING.value,
             ChecklistItem.due_at <= now + lead,

@@ -32,7 +32,7 @@ from messages.common import Rendered
 from sandbox.webapi import SlackStandIn
 from storage import releases
 from storage.migrate import upgrade
-from storage.models import ChecklistItem
+from storage.models import ChecklistItem, Release
 from tests.databases import backends, fresh_database
 from tests.harness import BOT_TOKEN, TEAM, standin
 
@@ -265,6 +265,17 @@ async def test_two_sender_processes_send_each_nudge_exactly_once(backend: str, t
         assert len(thread_mentions(w.api)) == 1
         assert len(dms(w.api, "UPM", "Overdue sign-off")) == 1
         assert sum(sent) == sum(nudges.values()) + 2  # every send counted once, by whichever process won
+
+
+@pytest.mark.parametrize("backend", backends())
+async def test_a_rehearsal_nudges_nobody(backend: str, tmp_path: Path) -> None:
+    async with world(backend, tmp_path) as w:
+        async with w.c.sessions() as s, s.begin():
+            await s.execute(update(Release).where(Release.id == w.release_id).values(rehearsal_factor=3600))
+        for now in ticks():
+            await nudge_tick(w.c, now, "test")
+        assert all(dms(w.api, user, "Sign-off waiting") == [] for user in APPROVERS)
+        assert thread_mentions(w.api) == [] and dms(w.api, "UPM", "Overdue sign-off") == []
 
 
 def test_ticks_cover_tuesday_to_thursday() -> None:
