@@ -18,6 +18,8 @@ def test_the_blank_form_opens_then_earlier_answers_are_filled_in(stack: Stack) -
     r, first = answer_survey(stack, ch, "UMA", survey_values("Clear comms", "4"))
     assert r.status == 200 and not r.text, r.text
     assert first["submit"]["text"] == "Send"
+    # The answer is saved after the ack; a person cannot click again that fast, a test can.
+    wait_until(lambda: stack.count_rows("survey_responses") == 1, timeout=10)
     # Again: the same blank form opens at once, then it is updated in place with the answers given.
     _r, again = answer_survey(stack, ch, "UMA", survey_values("Clear comms", "4"))
     assert again["submit"]["text"] == "Send" and "Clear comms" not in json.dumps(again)
