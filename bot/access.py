@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.client import Directory
 from domain.model import ReleaseView, SubjectKind
 from domain.policy import groups_to_resolve, may_manage, roles_of
-from domain.roles import PROJECT_MANAGER
-from messages.common import Rendered
+from domain.roles import PROJECT_MANAGER, role_name
+from messages.common import Rendered, escape
 from messages.help import info_message
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,10 @@ async def manager_refusal(directory: Directory, release: ReleaseView, user_id: s
     held = await roles_for(directory, release, user_id, (PROJECT_MANAGER,))
     if may_manage(release, user_id, held):
         return None
+    manager = escape(role_name(PROJECT_MANAGER, release.roles))
     return info_message(
-        f":no_entry: Only {release.key}'s creator or a Project Manager may {doing} it. "
-        f"Project Managers: {holders_text(release, PROJECT_MANAGER)}."
+        f":no_entry: Only {release.key}'s creator or a {manager} may {doing} it. "
+        f"{manager}: {holders_text(release, PROJECT_MANAGER)}."
     )
 
 

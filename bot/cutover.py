@@ -11,9 +11,18 @@ from bot.commands.types import CutoverCommand
 from bot.components import Components
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply, payload
-from domain.lifecycle import ALLOWED_ROLES, OVERRIDE_ROLES, Action, missing_for_complete, missing_for_start, wrong_state
+from domain.lifecycle import (
+    OVERRIDE_ROLES,
+    Action,
+    allowed_roles,
+    missing_for_complete,
+    missing_for_start,
+    wrong_state,
+)
 from domain.model import ReleaseView
+from domain.roles import PROJECT_MANAGER, role_name
 from domain.time import utcnow
+from messages.common import escape
 from messages.help import info_message, refusal_message
 from messages.lifecycle import LifecycleAction, complete_refusal_message, gonogo_refusal_message, lifecycle_notice
 from storage.cutover import take_step
@@ -48,9 +57,10 @@ async def transition(
     if problem := wrong_state(release, action, c.settings.slash_command):
         await reply(info_message(f":no_entry: {problem}"))
         return False
-    held = await roles_for(c.directory, release, who.user_id, ALLOWED_ROLES[action] + OVERRIDE_ROLES)
-    if not (who.user_id == release.created_by or held & set(ALLOWED_ROLES[action])):
-        allowed = [(r, release.holders(r)) for r in ALLOWED_ROLES[action]]
+    may = allowed_roles(release.template, action)
+    held = await roles_for(c.directory, release, who.user_id, may + OVERRIDE_ROLES)
+    if not (who.user_id == release.created_by or held & set(may)):
+        allowed = [(r, release.holders(r)) for r in may]
         await reply(
             refusal_message(
                 ACTION_WORDS[action], release.key, allowed, command=c.settings.slash_command, roles=release.roles
@@ -64,7 +74,8 @@ async def transition(
             await reply(gonogo_refusal_message(release, missing, command=command))
             return False
         if override and not (who.user_id == release.created_by or held & set(OVERRIDE_ROLES)):
-            await reply(info_message(":no_entry: Only a Project Manager may override the go/no-go."))
+            manager = role_name(PROJECT_MANAGER, release.roles)
+            await reply(info_message(f":no_entry: Only a {escape(manager)} may override the go/no-go."))
             return False
         if not missing:
             override = None  # nothing to override

@@ -41,7 +41,8 @@ async def set_deputy(c: Components, who: Actor, release: ReleaseView, cmd: SetDe
         holders = ", ".join(s.mention for s in release.holders(role)) or "nobody yet"
         await reply(
             info_message(
-                f":no_entry: Only a holder of {name} ({holders}) or a Project Manager may set a deputy for it "
+                f":no_entry: Only a holder of {name} ({holders}) or a {role_name(PROJECT_MANAGER, release.roles)} "
+                f"may set a deputy for it "
                 f"on {release.key}. Nothing changed."
             )
         )

@@ -20,7 +20,7 @@ from bot.slack.payload import Actor
 from bot.slack.replies import Reply
 from domain.model import ReleaseView, Subject
 from domain.rehearsal import rehearsal_window
-from domain.roles import UnknownRole, resolve_role
+from domain.roles import PROJECT_MANAGER, UnknownRole, resolve_role, role_name
 from domain.template import available_templates, load_template
 from domain.time import utcnow
 from domain.timeparse import ParsedDateTime, TimeParseError, to_utc
@@ -198,7 +198,14 @@ async def create(
         return
     await reply(
         release_created_message(
-            release.key, name, start_utc, end_utc, planned, rehearsal, command=c.settings.slash_command
+            release.key,
+            name,
+            start_utc,
+            end_utc,
+            planned,
+            rehearsal,
+            command=c.settings.slash_command,
+            manager=role_name(PROJECT_MANAGER, template.roles),
         )
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.model import Approval, Deputy, ItemView, ReleaseView
-from domain.roles import Role, role_name
+from domain.roles import PROJECT_MANAGER, Role, role_name
 
 
 def deputy_is_valid(deputy: Deputy, now: datetime) -> bool:
@@ -45,7 +45,7 @@ def expired_text(deputy: Deputy, roles: Sequence[Role]) -> str:
     return (
         f"Your deputy standing as {role_name(deputy.role_key, roles)}{whose} ended "
         f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>: you may no longer decide for that role. "
-        f"Ask the role holder or a Project Manager to set it again."
+        f"Ask the role holder or a {role_name(PROJECT_MANAGER, roles)} to set it again."
     )
 
 

@@ -7,17 +7,32 @@ from typing import Literal
 from domain.model import ItemState, ItemView, ReleaseState, ReleaseView
 from domain.roles import PROJECT_MANAGER
 from domain.states import Verb, after, from_states, refusal
+from domain.template import Template
 
 Action = Literal["start", "complete", "rollback"]
 
-# CAF: the migration architect runs the window; the business owner and sponsor own the
-# keep-or-revert decision, so they may also call a rollback.
-ALLOWED_ROLES: dict[str, tuple[str, ...]] = {
-    "start": (PROJECT_MANAGER, "migration-architect"),
-    "complete": (PROJECT_MANAGER, "migration-architect"),
-    "rollback": (PROJECT_MANAGER, "migration-architect", "workload-business-owner", "project-sponsor"),
+# Where a template does not say (its `cutover:` section): CAF's migration architect runs the window;
+# the business owner and sponsor own the keep-or-revert decision, so they may also call a rollback.
+DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
+    "start": ("migration-architect",),
+    "complete": ("migration-architect",),
+    "rollback": ("migration-architect", "workload-business-owner", "project-sponsor"),
 }
 OVERRIDE_ROLES = (PROJECT_MANAGER,)
+
+
+def allowed_roles(template: Template, action: Action) -> tuple[str, ...]:
+    """The roles that may take this cutover step: the managers, then the template's roles for it.
+
+    A template that names none for the step gets the default roles it declares, so nobody is ever told
+    to assign a role the release does not have.
+    """
+    named = getattr(template.cutover, action)
+    if named is None:
+        declared = template.roles_by_key
+        named = tuple(r for r in DEFAULT_ROLES[action] if not declared or r in declared)
+    return (PROJECT_MANAGER, *(r for r in named if r != PROJECT_MANAGER))
+
 
 # The state machine (domain/states.py) says where each step may start and where it leads.
 ACTION_VERBS: dict[str, Verb] = {"start": Verb.START, "complete": Verb.COMPLETE, "rollback": Verb.ROLLBACK}

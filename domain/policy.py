@@ -17,7 +17,7 @@ from domain.model import (
     Subject,
     SubjectKind,
 )
-from domain.roles import PROJECT_MANAGER
+from domain.roles import PROJECT_MANAGER, role_name
 from domain.states import decision_refusal
 
 
@@ -127,10 +127,11 @@ def judge(
         ):
             return Verdict(False, reason=why)
         return verdict
+    manager = role_name(PROJECT_MANAGER, release.roles)
     if kind is DecisionKind.UNDO:
-        why = "Only the person who decided or a Project Manager may undo it."
+        why = f"Only the person who decided or a {manager} may undo it."
     elif kind is DecisionKind.DONE:
-        why = "Only its responsible roles or a Project Manager may mark it done."
+        why = f"Only its responsible roles or a {manager} may mark it done."
     else:
         why = "Only holders of its approver roles may sign it off."
     return Verdict(False, reason=why, allowed_roles=needed)

@@ -123,6 +123,15 @@ class SurveyQuestion:
 
 
 @dataclass(frozen=True)
+class CutoverRoles:
+    """The roles a template names for each cutover step; None where it names none (the default applies)."""
+
+    start: tuple[str, ...] | None = None
+    complete: tuple[str, ...] | None = None
+    rollback: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Template:
     key: str
     name: str
@@ -138,6 +147,7 @@ class Template:
     survey_opens_after: timedelta = timedelta(days=1)
     survey_open_for: timedelta = timedelta(days=7)
     survey_reminder: timedelta = timedelta(days=1)
+    cutover: CutoverRoles = CutoverRoles()
     # The validated document as JSON: what a release keeps as its snapshot.
     document: str = field(default="", compare=False, repr=False)
 
@@ -227,8 +237,17 @@ def _convert(m: TemplateModel, document: str) -> Template:
         survey_opens_after=m.retro.open_delay,
         survey_open_for=m.retro.open_for,
         survey_reminder=m.retro.reminder,
+        cutover=CutoverRoles(
+            start=_maybe_tuple(m.cutover.start),
+            complete=_maybe_tuple(m.cutover.complete),
+            rollback=_maybe_tuple(m.cutover.rollback),
+        ),
         document=document,
     )
+
+
+def _maybe_tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 @lru_cache(maxsize=64)

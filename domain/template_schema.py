@@ -320,6 +320,15 @@ class RetroModel(_Model):
     reminder: Duration = timedelta(days=1)
 
 
+class CutoverModel(_Model):
+    """Who may take each step of the cutover itself (besides the release's creator and its managers).
+    A step left out keeps the default: the CAF roles for it that the template declares."""
+
+    start: Roles | None = None
+    complete: Roles | None = None
+    rollback: Roles | None = None
+
+
 class TemplateModel(_Model):
     """A checklist template: who does what when, who signs off, what stakeholders hear."""
 
@@ -335,6 +344,7 @@ class TemplateModel(_Model):
     announcements: Annotated[list[Annotated[AnnouncementModel, AsMapping]], AsList] = []
     retro_survey: Annotated[list[Annotated[QuestionModel, AsMapping]], AsList] = []
     retro: Annotated[RetroModel, AsMapping] = RetroModel()
+    cutover: Annotated[CutoverModel, AsMapping] = CutoverModel()
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -360,6 +370,7 @@ def _allowed_fields(path: Sequence[str | int]) -> tuple[str, ...]:
         "announcements": AnnouncementModel,
         "retro_survey": QuestionModel,
         "retro": RetroModel,
+        "cutover": CutoverModel,
     }
     for step in steps:
         if step in nested and (model is not PhaseModel or step == "items"):

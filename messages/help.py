@@ -132,10 +132,12 @@ def release_created_message(
     rehearsal: int | None,
     *,
     command: str,
+    manager: str = "Project Manager",
 ) -> Rendered:
-    """The creator's confirmation; ``planned`` is the cutover typed for a rehearsal, if any."""
+    """The creator's confirmation; ``planned`` is the cutover typed for a rehearsal, if any; ``manager``
+    is what the release's template calls the role its creator now holds."""
     cmd = command_text(command)
-    nxt = f"You are its Project Manager. Next: `{cmd} assign <role> @person` (see `{cmd} roles`)."
+    nxt = f"You are its {escape(manager)}. Next: `{cmd} assign <role> @person` (see `{cmd} roles`)."
     if rehearsal is None:
         return info_message(f"Created *{key}* “{escape(name)}”: cutover {slack_window(start, end)}. {nxt}")
     of = f" of the plan for {slack_date(planned)}" if planned is not None else ""

@@ -59,7 +59,8 @@ def test_a_release_from_each_template(tstack: Stack, key: str) -> None:
     ch = stack.channel()
     start = (datetime.now(UTC) + timedelta(days=40)).replace(second=0, microsecond=0)
     rel = create(stack, ch, key, start)
-    assert rel.template_key == key and rel.template_version == "1.0" and rel.template_snapshot
+    version = template.version if template is not None else "1.0"
+    assert rel.template_key == key and rel.template_version == version and rel.template_snapshot
     snap = json.loads(rel.template_snapshot)
     template = template or _from(snap)
     end = start + template.default_duration
@@ -99,7 +100,7 @@ def test_a_release_from_each_template(tstack: Stack, key: str) -> None:
     roles = stack.answer(f"roles REL-{rel.number}", channel=ch)
     assert all(template.roles_by_key[r].name in roles for i in template.items for r in i.responsible_roles)
     status = stack.answer(f"status REL-{rel.number}", channel=ch)
-    assert f"`{key}` v1.0" in status and "newer version" not in status
+    assert f"`{key}` v{version}" in status and "newer version" not in status
 
 
 def _from(document: dict[str, object]) -> Template:
@@ -134,11 +135,39 @@ def test_roles_are_the_release_templates(tstack: Stack) -> None:
     assert "Data Owner" in refusal and "<@UWBO>" in refusal
     assert stack.decisions(accept.id) == []
 
+    # The DBA runs the window (the template's `cutover:`): only the missing sign-offs stop the start.
+    before = stack.snapshot()
+    told = json.dumps(stack.ok(f"cutover start {key}", user="UMA", channel=ch, responses=1), ensure_ascii=False)
+    assert "Cutover cannot start yet" in told, told
+    # The data owner may not start it; the refusal names this release's roles and holders, no CAF role.
+    told = json.dumps(stack.ok(f"cutover start {key}", user="UWBO", channel=ch, responses=1), ensure_ascii=False)
+    assert "You can't" in told and "Database Administrator" in told and "<@UMA>" in told, told
+    assert "Migration Architect" not in told and "migration-architect" not in told
+    assert stack.snapshot() == before
+
+
+def test_refusals_call_the_manager_by_the_templates_name(tstack: Stack) -> None:
+    stack = tstack
+    ch = stack.channel()
+    rel = create(stack, ch, "small-change", datetime.now(UTC) + timedelta(days=10))
+    key = f"REL-{rel.number}"
+    # Only the creator or the Change Owner (the small change's name for the manager) may assign roles.
+    told = json.dumps(stack.ok(f"assign eng <@UMA> {key}", user="UOUT", channel=ch, responses=1), ensure_ascii=False)
+    assert "Change Owner" in told and "Project Manager" not in told, told
+    stack.posted(f"assign eng <@UMA> {key}", channel=ch, expect="now holds")
+    # The implementer may start (and is told only what is missing); nobody is told about a Project Manager.
+    told = json.dumps(stack.ok(f"cutover start {key}", user="UMA", channel=ch, responses=1), ensure_ascii=False)
+    assert "Cutover cannot start yet" in told and "Change Owner" in told and "Project Manager" not in told, told
+    told = json.dumps(stack.ok(f"cutover start {key}", user="UOUT", channel=ch, responses=1), ensure_ascii=False)
+    assert "Change Owner" in told and "Implementer" in told and "<@UMA>" in told, told
+    assert "Project Manager" not in told and "Migration Architect" not in told
+
 
 def test_templates_lists_every_template(tstack: Stack) -> None:
     out = tstack.answer("templates", channel=tstack.channel())
-    for key in (*SHIPPED, "payroll"):
-        assert f"`{key}` v1.0" in out
+    for key in SHIPPED:
+        assert f"`{key}` v{load_template(key).version}" in out
+    assert "`payroll` v1.0" in out
     assert "`caf-migration-release` v1.0 _(default)_" in out
     assert "--template &lt;key&gt;" in out or "--template <key>" in out
     assert set(available_templates()) >= set(SHIPPED)

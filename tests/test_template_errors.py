@@ -234,7 +234,7 @@ BROKEN: list[tuple[str, str, str, list[str]]] = [
         "phases: []\nold_phases:\n",
         [
             "payroll.yaml:12:9 phases: must list at least one phase",
-            "payroll.yaml:13:1 old_phases: unknown field; allowed: key, name, version, source, description, default_duration, nudge_lead, roles, phases, announcements, retro_survey, retro",
+            "payroll.yaml:13:1 old_phases: unknown field; allowed: key, name, version, source, description, default_duration, nudge_lead, roles, phases, announcements, retro_survey, retro, cutover",
         ],
     ),
     (
@@ -529,6 +529,30 @@ BROKEN: list[tuple[str, str, str, list[str]]] = [
         "    name: Database Administrator\n    description: " + "d" * 501 + "\n",
         ["payroll.yaml:12:18 roles[1].description: is 501 characters long; the limit is 500"],
     ),
+    (
+        "unknown role runs the cutover",
+        "retro_survey:\n",
+        "cutover:\n  start: [dba, cab]\nretro_survey:\n",
+        ['payroll.yaml:47:16 cutover.start[1]: unknown role "cab"; declare it under roles:'],
+    ),
+    (
+        "cutover step typo",
+        "retro_survey:\n",
+        "cutover:\n  begin: [dba]\nretro_survey:\n",
+        ["payroll.yaml:47:3 cutover.begin: unknown field; allowed: start, complete, rollback"],
+    ),
+    (
+        "cutover roles not a list",
+        "retro_survey:\n",
+        "cutover:\n  rollback: dba\nretro_survey:\n",
+        ["payroll.yaml:47:13 cutover.rollback: must be a list, not text"],
+    ),
+    (
+        "cutover section not a mapping",
+        "retro_survey:\n",
+        "cutover: [dba]\nretro_survey:\n",
+        ["payroll.yaml:46:10 cutover: must be a mapping, not a list"],
+    ),
 ]
 
 
@@ -662,6 +686,7 @@ def test_the_worked_example_in_the_docs_is_valid() -> None:
 def test_every_field_of_the_format_is_documented() -> None:
     from domain.template_schema import (
         AnnouncementModel,
+        CutoverModel,
         ItemModel,
         PhaseModel,
         QuestionModel,
@@ -671,7 +696,17 @@ def test_every_field_of_the_format_is_documented() -> None:
     )
 
     text = DOCS.read_text(encoding="utf-8")
-    for model in (TemplateModel, RoleModel, PhaseModel, ItemModel, AnnouncementModel, QuestionModel, RetroModel):
+    models = (
+        TemplateModel,
+        RoleModel,
+        PhaseModel,
+        ItemModel,
+        AnnouncementModel,
+        QuestionModel,
+        RetroModel,
+        CutoverModel,
+    )
+    for model in models:
         for field in model.model_fields:
             assert f"`{field}`" in text or f"{field}:" in text, (model.__name__, field)
     from domain.template_schema import PLACEHOLDERS
