@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.announcements import (
     SKIPPED_STARTED,
@@ -105,6 +106,19 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, limit:
     The status guard in the outer WHERE makes two claimers race safely on any backend; on
     PostgreSQL, SKIP LOCKED also keeps them from waiting on each other's rows.
     """
+    # A channel's notices go out in their order: while an earlier one waits out a rate limit
+    # (not_before, after a 429), a later one of the same channel is not taken either.
+    earlier = aliased(Delivery)
+    earlier_waits = (
+        select(earlier.id)
+        .where(
+            earlier.channel_id == Delivery.channel_id,
+            earlier.state == DeliveryState.PENDING.value,
+            earlier.not_before > now,
+            or_(earlier.due_at < Delivery.due_at, and_(earlier.due_at == Delivery.due_at, earlier.id < Delivery.id)),
+        )
+        .exists()
+    )
     # A CTE, not `IN (subquery)`: PostgreSQL may run an IN-subquery once per outer row, and then
     # LIMIT no longer bounds the claim (seen: 279 rows claimed with LIMIT 7). A locking CTE runs once.
     due = (
@@ -113,6 +127,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, limit:
             Delivery.state == DeliveryState.PENDING.value,
             Delivery.due_at <= now,
             or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+            ~earlier_waits,
         )
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)

@@ -96,6 +96,34 @@ async def test_sent_and_give_back_need_the_claim(db: Db) -> None:
         assert not await q.give_back(s, claim, "w1", not_before=None, error=None)  # already settled
 
 
+async def test_a_later_notice_waits_while_an_earlier_one_of_its_channel_waits_out_a_429(db: Db) -> None:
+    _engine, sessions = db
+    rel = await _release_with_channels(sessions, n_channels=2)
+    t0 = datetime.now(UTC)
+
+    async def note(channel: str, due: datetime, text: str) -> None:
+        async with sessions() as s, s.begin():
+            await announcing.create_adhoc(
+                s, rel.id, audience=None, channel_id=channel, send_at=due, text=text, by="UPM", now=t0
+            )
+
+    await note("C000", t0 + timedelta(seconds=1), "first")
+    async with sessions() as s, s.begin():
+        (first,) = await q.claim_due(s, now=t0 + timedelta(seconds=1), worker="w1", limit=10)
+    # Slack answered 429 with Retry-After 30: the first is given back until then.
+    async with sessions() as s, s.begin():
+        assert await q.give_back(s, first, "w1", not_before=t0 + timedelta(seconds=31), error=None)
+    await note("C000", t0 + timedelta(seconds=10), "second")
+    await note("C001", t0 + timedelta(seconds=10), "elsewhere")
+    async with sessions() as s, s.begin():
+        meanwhile = await q.claim_due(s, now=t0 + timedelta(seconds=15), worker="w2", limit=10)
+    # Only the other channel's notice goes out meanwhile; the second of C000 does not overtake the first.
+    assert [c.channel_id for c in meanwhile] == ["C001"]
+    async with sessions() as s, s.begin():
+        after = await q.claim_due(s, now=t0 + timedelta(seconds=31), worker="w2", limit=10)
+    assert [(c.channel_id, c.id) for c in after] == [("C000", first.id), ("C000", first.id + 1)]
+
+
 async def test_move_retimes_pending_and_reopens_window_approvals(db: Db) -> None:
     _engine, sessions = db
     rel = await _release_with_channels(sessions)
