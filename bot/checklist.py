@@ -18,7 +18,7 @@ from bot.components import Components
 from bot.logs import bind
 from bot.slack.payload import Actor
 from bot.slack.replies import Reply, in_channel
-from domain.approvals import encode_approval
+from domain.approvals import after_undo, encode_approval
 from domain.model import Approval, DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import NotApplicable, judge, next_state, roles_needed
 from messages.common import Rendered, escape
@@ -169,7 +169,10 @@ async def decide(
 
 
 def _approvals_after(checked: Go, kind: DecisionKind, user_id: str) -> list[str]:
-    """The quorum count after the decision: an approval adds one; anything else starts it over."""
+    """The quorum count after the decision: an approval adds one; an approver's undo withdraws theirs;
+    anything else starts it over."""
+    if kind is DecisionKind.UNDO:
+        return [encode_approval(a) for a in after_undo(checked.item, user_id)]
     if kind is not DecisionKind.APPROVE:
         return []
     counted = (*checked.item.approvals, Approval(user_id, checked.for_user))

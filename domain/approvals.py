@@ -71,6 +71,22 @@ def approval_refusal(
     return None
 
 
+def approved_by(item: ItemView, user_id: str) -> bool:
+    """Whether one of the approvals counted on this gate is this person's (theirs, or made for them)."""
+    return any(user_id in a.people for a in item.approvals)
+
+
+def after_undo(item: ItemView, user_id: str) -> tuple[Approval, ...]:
+    """The approvals that still count after this person's undo.
+
+    An approver's undo withdraws only their own approval (a quorum gate keeps the others and waits
+    again); anyone else's (the decider of a rejection, a manager) takes back every approval.
+    """
+    if approved_by(item, user_id):
+        return tuple(a for a in item.approvals if user_id not in a.people)
+    return ()
+
+
 def completes_quorum(item: ItemView) -> bool:
     """Whether one more approval makes the gate approved."""
     return len(item.approvals) + 1 >= item.approvals_needed

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from domain.approvals import approval_refusal, completes_quorum, deputy_grants, expired_text
+from domain.approvals import approval_refusal, approved_by, completes_quorum, deputy_grants, expired_text
 from domain.model import (
     Assignment,
     DecisionKind,
@@ -88,8 +88,9 @@ def next_state(item: ItemView, kind: DecisionKind) -> ItemState | NotApplicable:
         if item.state is ItemState.APPROVED:
             return NotApplicable("is approved; undo the approval first.")
         return ItemState.REJECTED
-    if item.state is ItemState.PENDING:
+    if item.state is ItemState.PENDING and not item.approvals:
         return NotApplicable("has no decision to undo.")
+    # A pending gate with approvals counted towards its quorum: an undo withdraws them, and it waits on.
     return ItemState.PENDING
 
 
@@ -106,7 +107,7 @@ def judge(
     if closed := decision_refusal(release.state, release.key, item.due_at < release.cutover_start):
         return Verdict(False, reason=closed)
     needed = roles_needed(item, kind)
-    if kind is DecisionKind.UNDO and item.decided_by == user_id:
+    if kind is DecisionKind.UNDO and (item.decided_by == user_id or approved_by(item, user_id)):
         return Verdict(True, via_role=None)
     verdict: Verdict | None = None
     for role in needed:
@@ -140,12 +141,15 @@ def judge(
 def item_actions(item: ItemView) -> tuple[DecisionKind, ...]:
     """The decisions the checklist offers on an item in its state, in the order they are drawn.
 
-    Each one is a decision `next_state` accepts: a pending gate is approved or rejected; a rejected one
-    approved after all or reopened; a decided item (done task, approved gate) can only be undone.
+    Each one is a decision `next_state` accepts: a pending gate is approved or rejected (and, once it
+    counts approvals towards its quorum, they can be withdrawn); a rejected one approved after all or
+    reopened; a decided item (done task, approved gate) can only be undone.
     """
     if not item.is_gate:
         return (DecisionKind.DONE,) if item.state is ItemState.PENDING else (DecisionKind.UNDO,)
     if item.state is ItemState.PENDING:
+        if item.approvals:
+            return (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.UNDO)
         return (DecisionKind.APPROVE, DecisionKind.REJECT)
     if item.state is ItemState.REJECTED:
         return (DecisionKind.APPROVE, DecisionKind.UNDO)

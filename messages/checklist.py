@@ -128,6 +128,18 @@ _UNDO_CONFIRM = ConfirmObject(
 )
 
 
+# A quorum gate still waiting: the undo takes an approval back, and the gate waits on.
+_WITHDRAW_CONFIRM = ConfirmObject(
+    title=PlainTextObject(text="Undo an approval?"),
+    text=PlainTextObject(
+        text="Your approval no longer counts and the gate keeps waiting (a manager's undo takes back every "
+        "approval). The undo is recorded."
+    ),
+    confirm=PlainTextObject(text="Undo"),
+    deny=PlainTextObject(text="Keep"),
+)
+
+
 # How each decision domain.policy.item_actions offers is drawn: (label, action id, style).
 _ITEM_BUTTONS: dict[DecisionKind, tuple[str, str, str | None]] = {
     DecisionKind.DONE: ("Done", ids.ITEM_DONE, None),
@@ -142,7 +154,9 @@ def _item_buttons(item: ItemView) -> list[ButtonElement]:
     for kind in item_actions(item):
         label, action_id, style = _ITEM_BUTTONS[kind]
         # Only a sign-off's undo asks first: marking a task not done again costs nobody anything.
-        confirm = _UNDO_CONFIRM if kind is DecisionKind.UNDO and item.is_gate else None
+        confirm = None
+        if kind is DecisionKind.UNDO and item.is_gate:
+            confirm = _WITHDRAW_CONFIRM if item.state is ItemState.PENDING else _UNDO_CONFIRM
         buttons.append(_button(label, action_id, item, style=style, confirm=confirm))
     return buttons
 

@@ -55,6 +55,46 @@ def test_quorum_of_two_different_approvers(stack: Stack) -> None:
     wait_until(lambda: "Approved by <@UMA>" in stack.item_text(ch, gate.id))
 
 
+def test_an_approver_takes_back_their_approval_and_the_gate_waits_on(stack: Stack) -> None:
+    ch = stack.channel()
+    rel = stack.new_release(ch)
+    key = f"REL-{rel.number}"
+    stack.posted(f"assign wbo <@UWBO> <@UMA> <@UOCM> {key}", channel=ch, expect="now hold")
+    gate = _gate(stack, rel.id, "cc.window_appr", approvals_needed=3)
+    assert not stack.has_button(ch, gate.id, "item.undo")  # nothing counted yet, nothing to undo
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: "1 of 3 approvals" in stack.item_text(ch, gate.id))
+    stack.click(ch, gate.id, "item.approve", "UMA")
+    wait_until(lambda: "2 of 3 approvals: <@UWBO>, <@UMA>" in stack.item_text(ch, gate.id))
+
+    # An approver who has not approved (and is no manager) may not take back the others'.
+    before = stack.snapshot()
+    r = stack.click(ch, gate.id, "item.undo", "UOCM")
+    told = json.dumps(stack.driver.wait_responses(r, count=1)[0])
+    assert "You can't *undo*" in told and "<@UPM>" in told, told
+    assert stack.snapshot() == before
+
+    # An approver's undo withdraws only their own approval; the gate waits on with the other.
+    stack.click(ch, gate.id, "item.undo", "UWBO")
+    wait_until(lambda: len(stack.decisions(gate.id)) == 3)
+    assert stack.item(rel.id, "cc.window_appr").state == "pending"
+    assert stack.item(rel.id, "cc.window_appr").approved_by == ["UMA"]
+    wait_until(lambda: "1 of 3 approvals: <@UMA>" in stack.item_text(ch, gate.id))
+    assert [(d.kind, d.user_id) for d in stack.decisions(gate.id)][-1] == ("undo", "UWBO")
+
+    # They may approve again, and a third person completes the quorum.
+    stack.click(ch, gate.id, "item.approve", "UWBO")
+    wait_until(lambda: "2 of 3 approvals: <@UMA>, <@UWBO>" in stack.item_text(ch, gate.id))
+    stack.click(ch, gate.id, "item.approve", "UOCM")
+    wait_until(lambda: "Approved by <@UOCM>" in stack.item_text(ch, gate.id))  # its buttons carry the new version
+
+    # A manager's undo takes back every approval: the count starts over.
+    stack.click(ch, gate.id, "item.undo", "UPM")
+    wait_until(lambda: stack.item(rel.id, "cc.window_appr").state == "pending")
+    assert stack.item(rel.id, "cc.window_appr").approved_by == []
+    wait_until(lambda: not stack.has_button(ch, gate.id, "item.undo"))
+
+
 def test_a_rejection_by_any_approver_rejects_a_quorum_gate(stack: Stack) -> None:
     ch = stack.channel()
     rel = stack.new_release(ch)

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.approvals import decode_approval, deputy_is_valid, encode_approval
+from domain.approvals import after_undo, decode_approval, deputy_is_valid, encode_approval
 from domain.model import (
     Approval,
     Assignment,
@@ -238,6 +238,24 @@ def test_quorum_counts_different_people() -> None:
     # A rejection by any approver is never held back by the quorum.
     assert judge(release(), one, DecisionKind.REJECT, "U1", frozenset({WBO})).allowed
     assert next_state(one, DecisionKind.REJECT) is ItemState.REJECTED
+
+
+def test_an_approval_counted_towards_a_quorum_can_be_taken_back() -> None:
+    none_yet = replace(QUORUM, approvals_needed=3)
+    assert isinstance(next_state(none_yet, DecisionKind.UNDO), NotApplicable)
+    assert DecisionKind.UNDO not in item_actions(none_yet)
+    two = replace(none_yet, approvals=(Approval("U1"), Approval("UD", for_user="U2")))
+    assert next_state(two, DecisionKind.UNDO) is ItemState.PENDING
+    assert item_actions(two) == (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.UNDO)
+    # Each approver may take back their own (a deputy's, or the holder it was made for); others may not.
+    assert judge(release(), two, DecisionKind.UNDO, "U1", frozenset({WBO})).allowed
+    assert judge(release(), two, DecisionKind.UNDO, "U2", frozenset({WBO})).allowed
+    assert not judge(release(), two, DecisionKind.UNDO, "U3", frozenset({WBO})).allowed
+    assert judge(release(), two, DecisionKind.UNDO, "U3", frozenset({"project-manager"})).allowed
+    # An approver's undo withdraws only theirs; a manager's takes back every one.
+    assert after_undo(two, "U1") == (Approval("UD", for_user="U2"),)
+    assert after_undo(two, "U2") == (Approval("U1"),)
+    assert after_undo(two, "UPM") == ()
 
 
 def test_separation_of_duties_names_the_rule() -> None:
