@@ -38,17 +38,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psycopg
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from bench.ack_latency import PayloadDriver, ms, percentile, post_signed
 from bench.footprint import create_releases
 from sandbox.webapi import SlackStandIn
 from storage.db import make_sync_engine
 from storage.models import ChecklistItem, Decision, Release
+from tests.databases import scratch_postgres
 from tests.harness import PEOPLE, AppProcess, free_port, standin
 
 CONVERGE_TARGET = 5.0  # seconds after the last click
@@ -61,16 +60,8 @@ def database(url: str | None, tmp: Path, label: str) -> Iterator[str]:
     if url is None or url.startswith("sqlite"):
         yield f"sqlite:///{tmp / f'{label}.db'}"
         return
-    admin = make_url(url).set(drivername="postgresql")
-    name = f"cutover_scale_{label}_{uuid.uuid4().hex[:8]}"
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres(url, f"cutover_scale_{label}") as fresh:
+        yield fresh
 
 
 class Proxy:

@@ -21,8 +21,15 @@ def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_dir / f'cutover-{uuid.uuid4().hex[:8]}.db'}"
         return
-    admin = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql")
-    name = f"cutover_test_{uuid.uuid4().hex[:12]}"
+    with scratch_postgres(os.environ["TEST_DATABASE_URL"], "cutover_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def scratch_postgres(server_url: str, prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database on ``server_url``'s server, dropped afterwards (the benchmarks use it too)."""
+    admin = make_url(server_url).set(drivername="postgresql")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     dsn = admin.render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
