@@ -21,11 +21,11 @@ from bot.slack.replies import Reply
 from domain.model import ReleaseView, Subject
 from domain.rehearsal import rehearsal_window
 from domain.roles import PROJECT_MANAGER, UnknownRole, resolve_role, role_name
-from domain.template import available_templates, load_template
+from domain.template import Template, available_templates, load_template
 from domain.time import utcnow
 from domain.timeparse import ParsedDateTime, TimeParseError, to_utc
 from messages.common import escape
-from messages.dates import slack_date
+from messages.dates import duration_text, slack_date
 from messages.help import info_message, release_created_message, usage_error_message
 from messages.modals import new_release_modal
 from storage import announcements as announcement_store
@@ -94,16 +94,17 @@ def check_window(start_utc: datetime, duration: timedelta) -> str | None:
     return None
 
 
+def _window(template: Template) -> str:
+    return duration_text(template.default_duration, smallest=timedelta(minutes=1))
+
+
 async def open_new_release_form(c: Components, who: Actor, _release: None, _cmd: NewModal, reply: Reply) -> None:
     # The default first: the form preselects the first template.
     keys = sorted(available_templates(), key=lambda k: k != c.settings.default_template)
-    templates = [(k, f"{load_template(k).name} ({k})") for k in keys]
-    # The window the default template was written for; whole hours, as the form offers them.
-    hours = max(1, round(load_template(keys[0]).default_duration / timedelta(hours=1)))
+    # Each with the window it was written for: the form's length defaults to the chosen template's.
+    templates = [(k, f"{t.name} ({_window(t)} window)") for k in keys if (t := load_template(k))]
     try:
-        await c.client.views_open(
-            trigger_id=who.trigger_id, view=new_release_modal(templates, who.channel_id, default_duration_hours=hours)
-        )
+        await c.client.views_open(trigger_id=who.trigger_id, view=new_release_modal(templates, who.channel_id))
     except SlackApiError as e:
         await reply(
             info_message(

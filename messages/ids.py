@@ -42,6 +42,8 @@ NEW_CUTOVER: Final = "cutover"
 NEW_DURATION: Final = "duration"
 NEW_TEMPLATE: Final = "template"
 NEW_REHEARSAL: Final = "rehearsal"
+# The window-length choice that means "the length the chosen template was written for".
+TEMPLATE_LENGTH: Final = "template"
 
 
 def item_block(item_id: int) -> str:

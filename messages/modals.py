@@ -69,13 +69,12 @@ def _duration_label(hours: int) -> str:
     return f"{hours} hour" if hours == 1 else f"{hours} hours"
 
 
-def duration_options(default_hours: int) -> tuple[list[Option], Option]:
-    """The duration choices and the initial one; an unlisted default gets its own option."""
-    if default_hours <= 0:
-        raise ValueError(f"default_duration_hours must be positive, got {default_hours}")
-    hours = sorted(set(DURATION_HOURS) | {default_hours})
-    options = [Option(value=_duration_value(h), text=_plain(_duration_label(h))) for h in hours]
-    return options, options[hours.index(default_hours)]
+def duration_options() -> list[Option]:
+    """The window-length choices, the template's own length first (the form's initial choice: the template
+    is picked in the same form, and a form is not redrawn when a select changes)."""
+    return [Option(value=ids.TEMPLATE_LENGTH, text=_plain("As the template says"))] + [
+        Option(value=_duration_value(h), text=_plain(_duration_label(h))) for h in DURATION_HOURS
+    ]
 
 
 # The rehearsal speeds the form offers; any other factor can be typed with `--rehearsal`.
@@ -89,7 +88,7 @@ def rehearsal_options() -> list[Option]:
     ]
 
 
-def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str, default_duration_hours: int = 4) -> View:
+def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str) -> View:
     """``templates`` are (key, display name) pairs; the first is preselected. Raises ValueError
     when there is none (a release needs a template)."""
     if not templates:
@@ -97,7 +96,7 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str, def
     template_options = [
         Option(value=key, text=_plain(clip(one_line(label), OPTION_TEXT_MAX) or key)) for key, label in templates[:100]
     ]
-    durations, initial_duration = duration_options(default_duration_hours)
+    durations = duration_options()
     blocks = [
         InputBlock(
             block_id=ids.NEW_NAME,
@@ -127,7 +126,8 @@ def new_release_modal(templates: Sequence[tuple[str, str]], channel_id: str, def
         InputBlock(
             block_id=ids.NEW_DURATION,
             label=_plain("Cutover window length"),
-            element=StaticSelectElement(action_id=ids.NEW_DURATION, options=durations, initial_option=initial_duration),
+            hint=_plain("Each template names the window it was written for; its steps inside the window are scaled."),
+            element=StaticSelectElement(action_id=ids.NEW_DURATION, options=durations, initial_option=durations[0]),
         ),
         InputBlock(
             block_id=ids.NEW_TEMPLATE,

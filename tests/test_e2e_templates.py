@@ -262,9 +262,9 @@ def test_a_release_keeps_its_template_snapshot(tmp_path: Path) -> None:
             assert "`payroll` v1.1" in status2 and "newer version" not in status2
 
 
-def test_the_form_starts_with_the_default_templates_window(tmp_path: Path) -> None:
-    # A workspace whose default is the small change (written for a one-hour window) gets a form that
-    # proposes one hour, not the CAF template's four.
+def test_the_form_takes_the_window_of_the_template_chosen_in_it(tmp_path: Path) -> None:
+    # A form is not redrawn when a select changes, so its window length starts as "as the template says":
+    # a release made from it gets the window its template was written for, whichever template is picked.
     with fresh_database("sqlite", tmp_path) as url, running_stack(url, tmp_path, DEFAULT_TEMPLATE="small-change") as s:
         ch = s.channel()
         assert s.driver.slash(text="new", user="UPM", channel=ch).status == 200
@@ -272,4 +272,21 @@ def test_the_form_starts_with_the_default_templates_window(tmp_path: Path) -> No
         view = [v for v in s.api.views_opened("UPM") if v.get("callback_id") == "release.new"][-1]
         blocks = {b.get("block_id"): b for b in view["blocks"]}
         assert blocks["template"]["element"]["initial_option"]["value"] == "small-change"
-        assert blocks["duration"]["element"]["initial_option"]["value"] == "1h"
+        labels = {o["value"]: o["text"]["text"] for o in blocks["template"]["element"]["options"]}
+        assert labels["small-change"].endswith("(1h window)") and labels["database-migration"].endswith("(6h window)")
+        assert blocks["duration"]["element"]["initial_option"]["value"] == "template"
+        start = (datetime.now(UTC) + timedelta(days=20)).replace(second=0, microsecond=0)
+        r = s.driver.submit_view(
+            user="UPM",
+            view=view,
+            values={
+                "name": {"name": {"type": "plain_text_input", "value": "Orders database"}},
+                "cutover": {"cutover": {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}},
+                "duration": {"duration": {"type": "static_select", "selected_option": {"value": "template"}}},
+                "template": {"template": {"type": "static_select", "selected_option": {"value": "database-migration"}}},
+            },
+        )
+        assert r.status == 200 and not r.text, r.text
+        rel = wait_until(lambda: s.release_in(ch))
+        assert rel.template_key == "database-migration"
+        assert rel.cutover_end - rel.cutover_start == timedelta(hours=6)

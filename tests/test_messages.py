@@ -828,25 +828,18 @@ def test_new_release_modal() -> None:
     assert fields["workload"]["optional"] is True and fields["workload"]["element"]["max_length"] == WORKLOAD_MAX
     assert fields["cutover"]["element"]["type"] == "datetimepicker"
     duration = fields["duration"]["element"]
-    assert [o["value"] for o in duration["options"]] == ["1h", "2h", "4h", "6h", "8h", "12h", "1d", "2d"]
-    assert duration["initial_option"]["value"] == "4h"
+    # The window the chosen template was written for, unless someone picks a length.
+    assert [o["value"] for o in duration["options"]] == ["template", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "2d"]
+    assert duration["initial_option"]["value"] == "template"
     template = fields["template"]["element"]
     assert [o["value"] for o in template["options"]] == ["caf-release", "lite"]
     assert template["initial_option"]["value"] == "caf-release"
     assert template["options"][1]["text"]["text"] == "Small &amp; quick"
 
 
-def test_new_release_modal_defaults_and_errors() -> None:
-    view = new_release_modal([("caf", "CAF")], "C1", default_duration_hours=3).to_dict()
-    duration = inputs(view)["duration"]["element"]
-    assert duration["initial_option"]["value"] == "3h"
-    assert [o["value"] for o in duration["options"]][:4] == ["1h", "2h", "3h", "4h"]
-    day = inputs(new_release_modal([("caf", "CAF")], "C1", 24).to_dict())["duration"]["element"]
-    assert day["initial_option"]["value"] == "1d"
+def test_new_release_modal_needs_a_template() -> None:
     with pytest.raises(ValueError):
         new_release_modal([], "C1")
-    with pytest.raises(ValueError):
-        new_release_modal([("caf", "CAF")], "C1", default_duration_hours=0)
 
 
 def test_reject_modal() -> None:

@@ -288,7 +288,7 @@ def _help_and_modal_cases() -> Iterator[Case]:
     yield Case("new_release_modal", partial(modals.new_release_modal, templates, "C0REL3"))
     yield Case(
         "new_release_modal[errors]",
-        partial(modals.new_release_modal, [("caf", "CAF")], "C0REL3", default_duration_hours=3),
+        partial(modals.new_release_modal, [("caf", "CAF")], "C0REL3"),
         errors={"name": "Give the release a name.", "cutover": "Pick a time in the future."},
     )
     reason = partial(

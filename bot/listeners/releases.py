@@ -13,7 +13,7 @@ from bot.slack.payload import Actor, actor, picked_datetime, selected, text_inpu
 from bot.slack.replies import in_channel
 from domain.limits import RELEASE_NAME_MAX, WORKLOAD_MAX
 from domain.rehearsal import factor_problem
-from domain.template import available_templates
+from domain.template import available_templates, load_template
 from domain.timeparse import TimeParseError, parse_duration
 from messages import ids
 
@@ -70,14 +70,18 @@ def validate_new_release(view: dict[str, Any]) -> tuple[dict[str, str], dict[str
             start = datetime.fromtimestamp(int(str(raw)), UTC)
         except (TypeError, ValueError, OverflowError, OSError):
             errors[ids.NEW_CUTOVER] = "That date and time could not be read; pick it again."
-    duration: timedelta | None = None
-    try:
-        duration = parse_duration(selected(view, ids.NEW_DURATION) or "4h")
-    except TimeParseError:
-        errors[ids.NEW_DURATION] = "Pick a window length."
     template = selected(view, ids.NEW_TEMPLATE) or available_templates()[0]
     if template not in available_templates():
         errors[ids.NEW_TEMPLATE] = "Pick one of the listed templates."
+    duration: timedelta | None = None
+    length = selected(view, ids.NEW_DURATION) or ids.TEMPLATE_LENGTH
+    if length == ids.TEMPLATE_LENGTH:
+        duration = load_template(template).default_duration if ids.NEW_TEMPLATE not in errors else None
+    else:
+        try:
+            duration = parse_duration(length)
+        except TimeParseError:
+            errors[ids.NEW_DURATION] = "Pick a window length."
     mode = selected(view, ids.NEW_REHEARSAL) or "0"
     rehearsal = int(mode) if mode.isdigit() else -1
     if rehearsal != 0 and factor_problem(rehearsal):
