@@ -118,25 +118,28 @@ def _button(
     )
 
 
+def _confirm(title: str, text: str, yes: str, no: str, style: str | None = None) -> ConfirmObject:
+    return ConfirmObject(
+        title=PlainTextObject(text=title),
+        text=PlainTextObject(text=text),
+        confirm=PlainTextObject(text=yes),
+        deny=PlainTextObject(text=no),
+        style=style,
+    )
+
+
 # Undoing a sign-off reopens a gate others may rely on: make it a deliberate act. The text is
 # fixed (no item title) so it costs the same few characters in every gate's actions block.
-_UNDO_CONFIRM = ConfirmObject(
-    title=PlainTextObject(text="Undo this sign-off?"),
-    text=PlainTextObject(text="The gate goes back to waiting for sign-off, and the undo is recorded."),
-    confirm=PlainTextObject(text="Undo"),
-    deny=PlainTextObject(text="Keep"),
+_UNDO_CONFIRM = _confirm(
+    "Undo this sign-off?", "The gate goes back to waiting for sign-off, and the undo is recorded.", "Undo", "Keep"
 )
-
-
 # A quorum gate still waiting: the undo takes an approval back, and the gate waits on.
-_WITHDRAW_CONFIRM = ConfirmObject(
-    title=PlainTextObject(text="Undo an approval?"),
-    text=PlainTextObject(
-        text="Your approval no longer counts and the gate keeps waiting (a manager's undo takes back every "
-        "approval). The undo is recorded."
-    ),
-    confirm=PlainTextObject(text="Undo"),
-    deny=PlainTextObject(text="Keep"),
+_WITHDRAW_CONFIRM = _confirm(
+    "Undo an approval?",
+    "Your approval no longer counts and the gate keeps waiting (a manager's undo takes back every approval). "
+    "The undo is recorded.",
+    "Undo",
+    "Keep",
 )
 
 
@@ -439,29 +442,24 @@ def overview_text(release: ReleaseView, now: datetime) -> str:
     )
 
 
-_START_CONFIRM = ConfirmObject(
-    title=PlainTextObject(text="Start the cutover?"),
-    text=PlainTextObject(
-        text="The go/no-go sign-offs are checked first: if any is not approved, nothing "
-        "starts and you see which ones are missing."
-    ),
-    confirm=PlainTextObject(text="Start"),
-    deny=PlainTextObject(text="Not yet"),
+_START_CONFIRM = _confirm(
+    "Start the cutover?",
+    "The go/no-go sign-offs are checked first: if any is not approved, nothing starts and you see which ones are "
+    "missing.",
+    "Start",
+    "Not yet",
 )
-_COMPLETE_CONFIRM = ConfirmObject(
-    title=PlainTextObject(text="Complete the cutover?"),
-    text=PlainTextObject(
-        text="The sign-offs due inside the window are checked first; the release channel "
-        "is told when the cutover is complete."
-    ),
-    confirm=PlainTextObject(text="Complete"),
-    deny=PlainTextObject(text="Not yet"),
+_COMPLETE_CONFIRM = _confirm(
+    "Complete the cutover?",
+    "The sign-offs due inside the window are checked first; the release channel is told when the cutover is complete.",
+    "Complete",
+    "Not yet",
 )
-_ROLLBACK_CONFIRM = ConfirmObject(
-    title=PlainTextObject(text="Roll back the cutover?"),
-    text=PlainTextObject(text="You are asked for a reason next; nothing changes until you send it."),
-    confirm=PlainTextObject(text="Continue"),
-    deny=PlainTextObject(text="Cancel"),
+_ROLLBACK_CONFIRM = _confirm(
+    "Roll back the cutover?",
+    "You are asked for a reason next; nothing changes until you send it.",
+    "Continue",
+    "Cancel",
     style="danger",
 )
 
