@@ -191,7 +191,7 @@ async def measure_async(url: str, api_url: str, repeat: int) -> dict[int, dict[s
         by_size = {n: await one_size(c, t, f"CSQL{n:04d}", repeat) for n, t in templates.items()}
     finally:
         await c.tasks.drain(grace=10.0)
-        await c.engine.dispose()
+        await c.close()
     return by_size
 
 

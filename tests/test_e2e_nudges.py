@@ -32,7 +32,7 @@ def _tick(stack: Stack, now: datetime) -> int:
             return await nudge_tick(c, now, "test")
         finally:
             await c.tasks.drain()
-            await c.engine.dispose()
+            await c.close()
 
     return asyncio.run(run())
 

@@ -117,7 +117,7 @@ async def world(backend: str, tmp: Path) -> AsyncIterator[World]:
             yield World(api, url, c, release.id)
         finally:
             await c.tasks.drain()
-            await c.engine.dispose()
+            await c.close()
 
 
 def dms(api: SlackStandIn, user: str, prefix: str) -> list[dict[str, object]]:
@@ -231,7 +231,7 @@ async def main() -> None:
     sent = 0
     for now in nows:
         sent += await nudge_tick(c, datetime.fromisoformat(now), worker)
-    await c.engine.dispose()
+    await c.close()
     print(sent)
 
 asyncio.run(main())
