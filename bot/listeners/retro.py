@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -13,6 +14,9 @@ from bot.slack.replies import Reply, via_response_url
 from messages import ids
 from messages.common import Rendered
 from messages.help import info_message
+
+log = logging.getLogger(__name__)
+NOT_SAVED = "Your answers could not be saved just now; nothing was lost from the form. Send it again."
 
 
 def register(app: AsyncApp, c: Components) -> None:
@@ -37,16 +41,21 @@ def register(app: AsyncApp, c: Components) -> None:
     async def on_survey_submit(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        # Answers are checked before the ack: a form's errors can only travel in it.
+        # Answers are checked and saved before the ack: a form's errors can only travel in it, and a form
+        # that closes has its answers on file (one small write), so reopening it shows them at once.
         raw = {block: _answer(element) for block, element in input_values(view).items()}
         checked = await retro.check_submission(c, parse_id(view.get("private_metadata")), raw)
         if isinstance(checked, dict):
             await ack(response_action="errors", errors=checked)
             return
-        await ack()
         survey_id, answers = checked
-        who = actor(context, body)
-        c.tasks.spawn(retro.save(c, who, survey_id, answers), context="survey answer")
+        try:
+            await retro.save(c, actor(context, body), survey_id, answers)
+        except Exception:
+            log.exception("survey %s: answer not saved", survey_id)
+            await ack(response_action="errors", errors={next(iter(raw), "went_well"): NOT_SAVED})
+            return
+        await ack()
 
     app.view(ids.SURVEY_CALLBACK)(on_survey_submit)
 
