@@ -32,7 +32,7 @@ from messages.help import info_message
 from messages.nudges import due_mention_message, nudge_message, pm_notice_message, snoozed_message
 from storage import checklist as checklist_store
 from storage import nudges as store
-from storage.queries import load_release_view
+from storage.queries import load_release_header, load_release_view
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +96,14 @@ async def _nudge_release(c: Components, release_id: int, now: datetime, worker: 
         snoozed = await store.snoozes(session, ids, now)
         escalated = await store.escalated(session, ids)
     hours = c.settings.hours
+    release_tz = zone(release.timezone)
     sent = 0
     for item in gates:
         approvers = await _approvers(c, release, item, now)
         for person, for_user in approvers:
             if (item.id, person) in snoozed:
                 continue
-            tz = zone(await c.directory.user_tz(person))
+            tz = zone(await c.directory.user_tz(person), fallback=release_tz)
             if not is_working(now, tz, hours):
                 continue
             claimed = await store.claim(
@@ -129,7 +130,6 @@ async def _nudge_release(c: Components, release_id: int, now: datetime, worker: 
             sent += await _escalate(
                 c, release, item, "thread", due_mention_message(release, item, mentions), now, worker
             )
-        release_tz = zone(release.timezone)
         if now >= after_working_day(item.due_at, release_tz, hours) and (item.id, "pm") not in escalated:
             sent += await _escalate(c, release, item, "pm", pm_notice_message(release, item, mentions), now, worker)
     return sent
@@ -188,12 +188,14 @@ async def snooze(
     their next working day)."""
     async with c.sessions() as session:
         release_id = await checklist_store.release_of_item(session, item_id, who.team_id)
-    if release_id is None:
+        release = await load_release_header(session, release_id) if release_id is not None else None
+    if release_id is None or release is None:
         await reply(info_message(":warning: That sign-off no longer exists; nothing changed."))
         return
     now = now or utcnow()
     if tomorrow:
-        until = next_working_day_start(now, zone(await c.directory.user_tz(who.user_id)), c.settings.hours)
+        tz = zone(await c.directory.user_tz(who.user_id), fallback=zone(release.timezone))
+        until = next_working_day_start(now, tz, c.settings.hours)
     else:
         until = now + SNOOZE_SHORT
     await store.snooze(c.sessions, release_id=release_id, item_id=item_id, user_id=who.user_id, until=until, now=now)

@@ -53,14 +53,15 @@ def parse_days(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
-def zone(name: str | None) -> tzinfo:
-    """The person's zone; UTC when Slack did not say (a nudge is never skipped for want of a zone)."""
+def zone(name: str | None, fallback: tzinfo = UTC) -> tzinfo:
+    """The person's zone; ``fallback`` (the release's zone) when Slack did not say or named no zone we
+    know: a nudge is never skipped for want of a zone."""
     if not name:
-        return UTC
+        return fallback
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return UTC
+        return fallback
 
 
 def is_working(now: datetime, tz: tzinfo, hours: WorkHours) -> bool:

@@ -193,6 +193,36 @@ async def test_a_snoozed_approver_is_not_nudged_until_the_snooze_ends(backend: s
         assert "1799917200" in str(told[1].blocks[0].to_dict())  # Thursday 14 January 2027 09:00 in London
 
 
+@pytest.mark.parametrize("backend", backends())
+async def test_an_approver_whose_zone_is_unknown_is_nudged_in_the_releases_hours(backend: str, tmp_path: Path) -> None:
+    async with world(backend, tmp_path) as w:
+        # Slack names a zone this machine cannot read: the release's zone (Berlin) stands in, not UTC.
+        w.api.add_user("UMARS", name="mars", tz="Mars/Olympus_Mons", tz_offset=0)
+        async with w.c.sessions() as s, s.begin():
+            role = ROLES_BY_KEY["workload-business-owner"]
+            await releases.assign(s, w.release_id, role, [Subject(SubjectKind.USER, "UMARS")], "UPM")
+        seen: list[datetime] = []
+        for now in ticks():
+            await nudge_tick(w.c, now, "test")
+            seen += [now] * (len(dms(w.api, "UMARS", "Sign-off waiting")) - len(seen))
+        berlin = [t.astimezone(ZoneInfo("Europe/Berlin")) for t in seen]
+        assert berlin and all(9 <= t.hour < 17 for t in berlin), berlin
+        # Tuesday 16:00 UTC is 17:00 in Berlin, after hours (in UTC it would have been inside them).
+        assert seen[0] == datetime(2027, 1, 13, 8, 0, tzinfo=UTC)  # Wednesday 09:00 in Berlin
+
+        # Snooze until tomorrow: the start of the next working day in Berlin.
+        told: list[Rendered] = []
+
+        async def reply(r: Rendered) -> None:
+            told.append(r)
+
+        (item_id,) = await _gate_ids(w)
+        who = Actor(team_id=TEAM, user_id="UMARS", channel_id="", trigger_id="")
+        await snooze(w.c, who, item_id, tomorrow=True, reply=reply, now=datetime(2027, 1, 13, 12, 0, tzinfo=UTC))
+        thursday_9_berlin = int(datetime(2027, 1, 14, 8, 0, tzinfo=UTC).timestamp())
+        assert str(thursday_9_berlin) in str(told[0].blocks[0].to_dict())
+
+
 async def _gate_ids(w: World) -> list[int]:
     from storage.queries import load_release_view
 

@@ -61,6 +61,8 @@ def test_settings_forms() -> None:
     sunday_week = WorkHours(time(9), time(17), parse_days("sun-thu"))
     assert is_working(datetime(2027, 1, 17, 10, 0, tzinfo=UTC), UTC, sunday_week)  # a Sunday
     assert zone("Not/AZone") is UTC and zone(None) is UTC
+    berlin = ZoneInfo("Europe/Berlin")
+    assert zone(None, fallback=berlin) is berlin and zone("Not/AZone", fallback=berlin) is berlin
 
 
 @pytest.mark.parametrize(
