@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.access import people_holding, roles_for
 from bot.components import Components
 from bot.slack.payload import Actor
-from bot.slack.replies import Reply, payload
+from bot.slack.replies import Reply, payload, send_dm
 from domain.approvals import deputy_is_valid
 from domain.model import DecisionKind, ItemState, ItemView, ReleaseView
 from domain.policy import due_before_creation, judge
@@ -118,7 +118,7 @@ async def _nudge_release(c: Components, release_id: int, now: datetime, worker: 
             )
             if claimed is None:
                 continue
-            if await _dm(c, person, nudge_message(release, item, for_user=for_user, now=now)):
+            if await send_dm(c.client, person, nudge_message(release, item, for_user=for_user, now=now)):
                 await store.sent(c.sessions, claimed, event="nudge_sent", user_id=person, reason=item.key, now=now)
                 sent += 1
             else:
@@ -149,22 +149,12 @@ async def _escalate(
         managers, _unread = await people_holding(c.directory, release, (PROJECT_MANAGER,))
         delivered = False
         for person in sorted(managers) or [release.created_by]:
-            delivered = await _dm(c, person, message) or delivered
+            delivered = await send_dm(c.client, person, message) or delivered
     if not delivered:
         await store.release_claim(c.sessions, claimed)
         return 0
     await store.sent(c.sessions, claimed, event=f"nudge_escalated_{kind}", user_id="", reason=item.key, now=now)
     return 1
-
-
-async def _dm(c: Components, user_id: str, r: Rendered) -> bool:
-    try:
-        opened = await c.client.conversations_open(users=user_id)
-        await c.client.chat_postMessage(channel=opened["channel"]["id"], **payload(r))
-    except SlackApiError as e:
-        log.warning("could not nudge %s: %s", user_id, e.response.get("error"))
-        return False
-    return True
 
 
 async def _in_thread(c: Components, release: ReleaseView, r: Rendered) -> bool:

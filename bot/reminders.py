@@ -9,8 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access import people_holding
 from bot.components import Components
-from bot.retro import dm
-from bot.slack.replies import payload
+from bot.slack.replies import payload, send_dm
 from domain.model import ReleaseView
 from messages.common import Rendered, rendered, section
 from messages.lifecycle import overdue_reminder_message
@@ -41,7 +40,7 @@ async def remind_overdue(c: Components, now: datetime) -> int:
             continue
         people, unread = await people_holding(c.directory, release, item.responsible_roles)
         for person in sorted(people):
-            await dm(c, person, overdue_reminder_message(release, item))
+            await send_dm(c.client, person, overdue_reminder_message(release, item))
         if unread:
             await _tell_groups(c, release, unread, overdue_reminder_message(release, item))
         reminded += 1

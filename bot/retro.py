@@ -21,7 +21,7 @@ from bot.access import manager_refusal, people_holding
 from bot.commands.types import Retro, RetroStatus
 from bot.components import Components
 from bot.slack.payload import Actor
-from bot.slack.replies import Reply, nobody, payload
+from bot.slack.replies import Reply, nobody, payload, send_dm
 from domain.model import ReleaseView
 from domain.retro import MAX_REMINDER, SurveyState, reminder_due, summarize, validate_answers
 from domain.template import SurveyQuestion
@@ -83,14 +83,6 @@ async def run_command(c: Components, who: Actor, release: ReleaseView, cmd: Retr
         await open_survey(c, release.id, reply)
 
 
-async def dm(c: Components, user_id: str, r: Rendered) -> None:
-    try:
-        opened = await c.client.conversations_open(users=user_id)
-        await c.client.chat_postMessage(channel=opened["channel"]["id"], **payload(r))
-    except SlackApiError as e:
-        log.warning("could not DM %s: %s", user_id, e.response.get("error"))
-
-
 async def open_survey(c: Components, release_id: int, reply: Reply = nobody) -> bool:
     """Open now (scheduled or not yet planned). Only the caller that flips the state posts the invites."""
     async with c.sessions() as s, s.begin():
@@ -112,7 +104,7 @@ async def open_survey(c: Components, release_id: int, reply: Reply = nobody) -> 
     except SlackApiError as e:
         log.warning("could not post the survey invite for %s: %s", release.key, e.response.get("error"))
     for person in sorted(people):
-        await dm(c, person, survey_dm_message(release, view))
+        await send_dm(c.client, person, survey_dm_message(release, view))
     await reply(info_message(f"The retrospective survey of {release.key} is open; {len(people)} people invited."))
     return True
 
@@ -247,7 +239,7 @@ async def remind(c: Components, survey_id: int) -> None:
     people, _unread = await people_holding(c.directory, release)
     for person in sorted(people):
         if _key(secret, survey, person) not in answered:
-            await dm(c, person, survey_reminder_message(release, view))
+            await send_dm(c.client, person, survey_reminder_message(release, view))
 
 
 async def close_survey(c: Components, release_id: int, reply: Reply = nobody) -> bool:

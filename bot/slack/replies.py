@@ -55,15 +55,22 @@ def in_channel(client: AsyncWebClient, channel_id: str, user_id: str) -> Reply:
     return reply
 
 
+async def send_dm(client: AsyncWebClient, user_id: str, r: Rendered) -> bool:
+    """Post ``r`` in the app's DM with the person; False (logged) when Slack would not."""
+    try:
+        opened = await client.conversations_open(users=user_id)
+        await client.chat_postMessage(channel=opened["channel"]["id"], **payload(r))
+    except SlackApiError as e:
+        log.warning("could not DM %s: %s", user_id, e.response.get("error"))
+        return False
+    return True
+
+
 def direct_message(client: AsyncWebClient, user_id: str) -> Reply:
     """The app's DM with the person (for clicks on the App Home, which carry no response_url)."""
 
     async def reply(r: Rendered) -> None:
-        try:
-            opened = await client.conversations_open(users=user_id)
-            await client.chat_postMessage(channel=opened["channel"]["id"], **payload(r))
-        except SlackApiError as e:
-            log.warning("could not DM %s: %s", user_id, e.response.get("error"))
+        await send_dm(client, user_id, r)
 
     return reply
 
